@@ -1,0 +1,277 @@
+"""``/v1/allocations`` (1.52) and ``/v1/nodes/{node}/allocation``: reserving a node by
+resource class and traits.
+
+Creating an allocation records it as ``allocating`` and casts ``create_allocation`` to a
+conductor, which picks a matching available node under its lock (``conductor/allocations.py``)
+and ends ``active`` or ``error`` with ``last_error``. Backfilling (1.58, ``node`` given) binds
+an already deployed node at once. Deleting frees the node's ``instance_uuid``. PATCH of
+``name``/``extra`` needs 1.57 (405 below), ``owner`` 1.60 (406 below), as upstream.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+from oslo_utils import uuidutils
+
+from ironic_lite.api import keys, policy, utils
+from ironic_lite.api.controllers import collection as col
+from ironic_lite.common import exception, states
+from ironic_lite.common import resource_errors as errors
+from ironic_lite.db import models
+
+LOG = logging.getLogger(__name__)
+
+ALLOCATIONS = (1, 52)
+UPDATE = (1, 57)
+BACKFILL = (1, 58)
+OWNER = (1, 60)
+ALLOCATING, ACTIVE, ERROR = 'allocating', 'active', 'error'
+
+SPEC = col.Spec(
+    path='allocations', key='allocations',
+    fields=('uuid', 'name', 'node_uuid', 'state', 'last_error', 'resource_class', 'traits',
+            'candidate_nodes', 'extra', 'owner', 'created_at', 'updated_at', 'links'),
+    list_fields=(), versions={'owner': OWNER})
+_CREATABLE = {'uuid', 'name', 'resource_class', 'traits', 'candidate_nodes', 'extra', 'node',
+              'owner'}
+_PATCHABLE = {'name', 'extra'}
+# provision states a node may lose its allocation in without maintenance
+_RELEASABLE = {states.ENROLL, states.MANAGEABLE, states.AVAILABLE, states.ADOPTFAIL,
+               states.INSPECTFAIL, states.CLEANFAIL}
+
+
+def _view(request: web.Request, alloc: models.Allocation, node_uuid: str | None,
+          fields=None) -> dict:
+    return col.render(request, SPEC, alloc, fields, node_uuid=node_uuid)
+
+
+def _check_name(name: Any) -> None:
+    if name is not None and (not isinstance(name, str) or uuidutils.is_uuid_like(name)
+                             or not name):
+        raise exception.InvalidParameterValue(
+            err=f"Cannot create allocation with invalid name '{name}'")
+    if name is not None:
+        utils.check_name(name)
+
+
+def _check_traits(traits: Any) -> list[str]:
+    from ironic_lite.api.controllers.deploy_templates import valid_trait
+    if not isinstance(traits, list) or not all(valid_trait(t) for t in traits):
+        raise exception.InvalidParameterValue(
+            err=f'traits must be a list of valid trait names (standard or CUSTOM_…), '
+                f'got {traits!r}.')
+    return sorted(set(traits))
+
+
+async def _get(request: web.Request, ident: str | None = None) -> models.Allocation:
+    utils.require_version(request, ALLOCATIONS)
+    ident = ident or request.match_info['ident']
+    return await request.app[keys.DB].get_resource(models.Allocation, ident)
+
+
+async def _node_uuid(request: web.Request, node_id: int | None) -> str | None:
+    if node_id is None:
+        return None
+    return (await request.app[keys.DB].get_node(node_id)).uuid
+
+
+async def _candidate_uuids(request: web.Request, idents: Any) -> list[str]:
+    if not isinstance(idents, list):
+        raise exception.InvalidParameterValue(err='candidate_nodes must be a list.')
+    result = []
+    for ident in idents:
+        node = await col.node_from_body(request, ident)
+        result.append(node.uuid)
+    return result
+
+
+async def create_allocation(request: web.Request) -> web.Response:
+    utils.require_version(request, ALLOCATIONS)
+    body = await utils.json_body(request)
+    col.check_unknown(body, _CREATABLE, 'allocation')
+    col.check_body_versions(request, SPEC, body)
+    if body.get('node') is not None and utils.version(request) < BACKFILL:
+        raise exception.InvalidParameterValue(
+            err='Cannot set node when creating an allocation in this API version')
+    _check_name(body.get('name'))
+    col.check_dict(body, 'extra')
+    col.check_str(body, 'owner')
+    col.check_str(body, 'resource_class', max_len=80)
+    values: dict[str, Any] = {k: body[k] for k in ('name', 'extra', 'owner', 'resource_class')
+                              if body.get(k) is not None}
+    values['traits'] = _check_traits(body.get('traits') or [])
+    if body.get('candidate_nodes'):
+        values['candidate_nodes'] = await _candidate_uuids(request, body['candidate_nodes'])
+    node = None
+    if body.get('node') is not None:
+        node = await col.node_from_body(request, body['node'])
+        values.setdefault('resource_class', node.resource_class)
+    elif not values.get('resource_class'):
+        raise exception.InvalidParameterValue(
+            err='The resource_class field is mandatory when not backfilling')
+    if body.get('uuid') is not None:
+        values['uuid'] = utils.check_uuid(body['uuid'])
+    elif node is not None and node.instance_uuid:
+        values['uuid'] = node.instance_uuid
+    if node is not None:
+        alloc = await _backfill(request, node, values)
+    else:
+        alloc = await _allocate(request, values)
+    return col.created(request, SPEC, alloc,
+                       _view(request, alloc, node.uuid if node else None))
+
+
+async def _allocate(request: web.Request, values: dict) -> models.Allocation:
+    db = request.app[keys.DB]
+    alloc = await db.create_resource(models.Allocation, {**values, 'state': ALLOCATING})
+    try:
+        await request.app[keys.RPCAPI].create_allocation(alloc.uuid)
+    except Exception:
+        await db.destroy_resource(models.Allocation, alloc.id)
+        raise
+    return alloc
+
+
+async def _backfill(request: web.Request, node: models.Node,
+                    values: dict) -> models.Allocation:
+    """Bind an allocation to a node already in use (1.58), as the conductor would."""
+    if values.get('resource_class') != node.resource_class:
+        raise exception.InvalidParameterValue(
+            err=f'Cannot create allocation with resource class '
+                f'{values.get("resource_class")} for node {node.uuid} with resource class '
+                f'{node.resource_class}')
+    if values.get('candidate_nodes') and node.uuid not in values['candidate_nodes']:
+        raise exception.InvalidParameterValue(
+            err=f'Node {node.uuid} is not in the candidate_nodes of the allocation.')
+    if node.instance_uuid and values['uuid'] != node.instance_uuid:
+        raise exception.InstanceAssociated(instance_uuid=node.instance_uuid, node=node.uuid)
+    if node.provision_state not in (states.ACTIVE, states.DEPLOYING, states.DEPLOYWAIT) and \
+            not node.maintenance:
+        raise errors.InvalidState(
+            f'Cannot create an allocation for node {node.uuid} in provision state '
+            f'{node.provision_state}: only deployed (active) or deploying nodes, or nodes in '
+            f'maintenance, can be backfilled.')
+    missing = set(values['traits']) - set(await request.app[keys.DB].get_node_traits(node.id))
+    if missing:
+        raise exception.InvalidParameterValue(
+            err=f'Cannot create allocation with traits {sorted(missing)} for node '
+                f'{node.uuid}: the node does not have them.')
+    db = request.app[keys.DB]
+    alloc = await db.create_resource(models.Allocation,
+                                     {**values, 'state': ACTIVE, 'node_id': node.id})
+    if node.instance_uuid is None:
+        try:
+            await db.update_node(node.id, {'instance_uuid': alloc.uuid},
+                                 {'instance_uuid': None, 'reservation': None})
+        except exception.IronicLiteException:
+            await db.destroy_resource(models.Allocation, alloc.id)
+            raise
+    return alloc
+
+
+async def list_allocations(request: web.Request) -> web.Response:
+    utils.require_version(request, ALLOCATIONS)
+    fields = col.list_fields(request, SPEC, None, detail_param=False)
+    filters: dict[str, Any] = {}
+    if request.query.get('node'):
+        filters['node_id'] = (await utils.get_node(request, request.query['node'])).id
+    for name in ('resource_class', 'state', 'owner'):
+        if name in request.query:
+            col.check_body_versions(request, SPEC, [name])
+            filters[name] = request.query[name]
+    project = policy.list_project(request)  # a project caller sees the allocations it owns
+    if project is not None:
+        filters['owner'] = project
+    return await col.node_owned_collection(
+        request, SPEC, models.Allocation, filters,
+        lambda alloc, node_uuid: _view(request, alloc, node_uuid, fields))
+
+
+async def get_allocation(request: web.Request) -> web.Response:
+    alloc = await _get(request)
+    fields = col.show_fields(request, SPEC)
+    return web.json_response(_view(request, alloc, await _node_uuid(request, alloc.node_id),
+                                   fields))
+
+
+async def patch_allocation(request: web.Request) -> web.Response:
+    utils.require_version(request, ALLOCATIONS)
+    if utils.version(request) < UPDATE:
+        raise web.HTTPMethodNotAllowed(
+            'PATCH', ['GET', 'DELETE'],
+            text='The API version does not allow updating allocations')
+    patch = await utils.json_body(request, list)
+    alloc = await _get(request)
+    current = {'name': alloc.name, 'extra': alloc.extra}
+    changed = col.patched(request, SPEC, patch, current, _PATCHABLE, {'extra': {}})
+    if changed.get('name') is not None:
+        _check_name(changed['name'])
+    col.check_dict(changed, 'extra')
+    if changed:
+        alloc = await request.app[keys.DB].update_resource(models.Allocation, alloc.id,
+                                                           changed)
+    return web.json_response(_view(request, alloc, await _node_uuid(request, alloc.node_id)))
+
+
+async def _destroy(request: web.Request, alloc: models.Allocation) -> web.Response:
+    db = request.app[keys.DB]
+    if alloc.state == ALLOCATING:
+        # only while no conductor has bound it: the conductor binds with a compare-and-set
+        # on the same row, so exactly one of the two wins (409 here if the conductor did)
+        await db.destroy_resource(models.Allocation, alloc.id,
+                                  expected={'state': ALLOCATING, 'node_id': None})
+        return web.Response(status=204)
+    if alloc.node_id is not None:
+        node = await db.get_node(alloc.node_id)
+        if node.provision_state not in _RELEASABLE and not node.maintenance:
+            raise errors.InvalidState(
+                f'Cannot remove allocation {alloc.uuid} from node {node.uuid} in provision '
+                f'state {node.provision_state}: undeploy it or set maintenance first.')
+        if node.instance_uuid == alloc.uuid:
+            try:
+                await db.update_node(node.id, {'instance_uuid': None},
+                                     {'instance_uuid': alloc.uuid, 'reservation': None})
+            except exception.NodeStateChanged:
+                fresh = await db.get_node(node.id)
+                if fresh.reservation:
+                    raise exception.NodeLocked(node=fresh.uuid,
+                                               host=fresh.reservation) from None
+                raise
+    await db.destroy_resource(models.Allocation, alloc.id)
+    return web.Response(status=204)
+
+
+async def delete_allocation(request: web.Request) -> web.Response:
+    return await _destroy(request, await _get(request))
+
+
+async def _node_allocation(request: web.Request) -> tuple[models.Node, models.Allocation]:
+    utils.require_version(request, ALLOCATIONS)
+    node = await utils.get_node(request)
+    alloc = await request.app[keys.DB].get_node_allocation(node.id)
+    if alloc is None:
+        raise errors.AllocationNotFound(f'Allocation for node {node.uuid} was not found')
+    return node, alloc
+
+
+async def get_node_allocation(request: web.Request) -> web.Response:
+    node, alloc = await _node_allocation(request)
+    return web.json_response(_view(request, alloc, node.uuid, col.show_fields(request, SPEC)))
+
+
+async def delete_node_allocation(request: web.Request) -> web.Response:
+    _, alloc = await _node_allocation(request)
+    return await _destroy(request, alloc)
+
+
+ROUTES = [
+    ('POST', '/v1/allocations', create_allocation),
+    ('GET', '/v1/allocations', list_allocations),
+    ('GET', '/v1/allocations/{ident}', get_allocation),
+    ('PATCH', '/v1/allocations/{ident}', patch_allocation),
+    ('DELETE', '/v1/allocations/{ident}', delete_allocation),
+    ('GET', '/v1/nodes/{node_ident}/allocation', get_node_allocation),
+    ('DELETE', '/v1/nodes/{node_ident}/allocation', delete_node_allocation),
+]

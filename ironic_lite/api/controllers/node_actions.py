@@ -1,0 +1,410 @@
+"""Node sub-resources that act: states (provision, power), maintenance, validate, boot device,
+vendor passthru.
+
+State changes are accepted with a compare-and-set on the node (``common/intents.py``) and then
+cast to the node's conductor: 202 means the request is durably recorded.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from oslo_utils import strutils
+
+from ironic_lite.api import deploy_callback, keys, utils
+from ironic_lite.api import microversion as mv
+from ironic_lite.api.controllers import drivers
+from ironic_lite.common import boot_devices, exception, intents, states
+
+LOG = logging.getLogger(__name__)
+
+_POWER_TARGETS = {states.POWER_ON: (1, 1), states.POWER_OFF: (1, 1), states.REBOOT: (1, 1),
+                  states.SOFT_POWER_OFF: mv.SOFT_POWER, states.SOFT_REBOOT: mv.SOFT_POWER}
+# Optional fields of a provision request and the version that introduced them.
+_PROVISION_FIELD_VERSIONS = {'clean_steps': (1, 15), 'rescue_password': (1, 38),
+                             'deploy_steps': (1, 69), 'disable_ramdisk': (1, 70),
+                             'service_steps': (1, 87)}
+# Provision actions allowed while a node is in maintenance (upstream allows these).
+_MAINTENANCE_OK = {'delete', 'abort', 'manage'}
+
+
+async def get_states(request: web.Request) -> web.Response:
+    node = await utils.get_node(request)
+    body = {
+        'console_enabled': node.console_enabled, 'last_error': node.last_error,
+        'power_state': node.power_state, 'provision_state': node.provision_state,
+        'provision_updated_at': node.provision_updated_at and
+        node.provision_updated_at.isoformat() + '+00:00',
+        'target_power_state': node.target_power_state,
+        'target_provision_state': node.target_provision_state,
+    }
+    if utils.version(request) >= mv.NODE_FIELD_VERSIONS['raid_config']:
+        body['raid_config'] = node.raid_config
+        body['target_raid_config'] = node.target_raid_config
+    return web.json_response(body)
+
+
+async def _wait_unlocked(request: web.Request, node, pending_intent: bool = True):
+    """A node whose lock is about to be released (a worker finishing) is waited for with the
+    same bounded retries a conductor uses for its locks; then 409 as upstream answers.
+    With ``pending_intent``, an accepted request not yet started counts as a lock too."""
+    conf = request.app[keys.CONF].conductor
+    db = request.app[keys.DB]
+    for _ in range(conf.node_locked_retry_attempts):
+        if not node.reservation and not (pending_intent and node.intent):
+            return node
+        await asyncio.sleep(conf.node_locked_retry_interval)
+        node = await db.get_node(node.id)
+    return node
+
+
+async def _accept(request: web.Request, node, intent: str, args: dict[str, Any],
+                  check: Callable[[Any], None] | None = None, **expected: Any):
+    """Record the intent with a compare-and-set; translate a lost race into 409.
+
+    ``check`` re-validates the request against the node as re-read after waiting for a
+    finishing worker; ``expected`` adds columns the compare-and-set must still find.
+    """
+    node = await _wait_unlocked(request, node)
+    if node.reservation:
+        raise exception.NodeLocked(node=node.uuid, host=node.reservation)
+    if node.intent:
+        raise exception.Conflict(
+            f'Node {node.uuid} already has an accepted request ({node.intent}) that is being '
+            'started; please retry once it is processed.')
+    if check is not None:
+        check(node)
+    values, cas = intents.acceptance(node, intent, args)
+    cas.update(expected)
+    db = request.app[keys.DB]
+    try:
+        return await db.update_node(node.id, values, cas)
+    except exception.NodeStateChanged:
+        fresh = await db.get_node(node.id)
+        if fresh.reservation:
+            raise exception.NodeLocked(node=fresh.uuid, host=fresh.reservation) from None
+        if check is not None:
+            check(fresh)
+        raise
+
+
+def _accepted(request: web.Request, node) -> web.Response:
+    location = f'{utils.base_url(request)}/v1/nodes/{node.uuid}/states'
+    return web.Response(status=202, headers={'Location': location})
+
+
+async def set_provision_state(request: web.Request) -> web.Response:
+    body = await utils.json_body(request)
+    target = body.get('target')
+    ver = utils.version(request)
+    if not isinstance(target, str) or target not in states.VERBS or \
+            ver < mv.PROVISION_VERB_VERSIONS.get(target, (1, 1)):
+        raise exception.InvalidParameterValue(
+            err=f'"{target}" is not a valid provision state target at API version '
+                f'{mv.fmt(ver)}.')
+    unknown = set(body) - {'target', 'configdrive', *_PROVISION_FIELD_VERSIONS}
+    if unknown:
+        raise exception.InvalidParameterValue(
+            err=f'Unknown field(s) in provision request: {", ".join(sorted(unknown))}')
+    for field, since in _PROVISION_FIELD_VERSIONS.items():
+        if field in body and ver < since:
+            raise exception.NotAcceptable(
+                f'"{field}" requires API version {mv.fmt(since)}; {mv.fmt(ver)} was used.')
+    event = states.VERBS[target]
+    args: dict[str, Any] = {}
+    configdrive = body.get('configdrive')
+    if configdrive is not None:
+        if event not in ('deploy', 'rebuild') or (
+                event == 'rebuild' and ver < mv.REBUILD_CONFIGDRIVE):
+            raise exception.InvalidParameterValue(
+                err=f'Adding a config drive is only supported when setting provision state '
+                    f'to active or rebuild, not "{target}".')
+        args['configdrive'] = _check_configdrive(ver, configdrive)
+    if event == 'clean':
+        steps = body.get('clean_steps')
+        if not isinstance(steps, list) or not all(
+                isinstance(s, dict) and 'interface' in s and 'step' in s for s in steps):
+            raise exception.InvalidParameterValue(
+                err='"clean_steps" is required when setting target provision state to clean: '
+                    'a list of {"interface": ..., "step": ...} objects.')
+        args['clean_steps'] = steps
+    elif body.get('clean_steps') is not None:
+        raise exception.InvalidParameterValue(
+            err='"clean_steps" is only valid when setting target provision state to clean.')
+    if event == 'rescue':
+        password = body.get('rescue_password')
+        if not isinstance(password, str) or not password.strip():
+            raise exception.MissingParameterValue(
+                err='A non-empty "rescue_password" is required when setting target provision '
+                    'state to rescue.')
+        args['rescue_password'] = password
+    elif body.get('rescue_password') is not None:
+        raise exception.InvalidParameterValue(
+            err='"rescue_password" is only valid when setting target provision state to '
+                'rescue.')
+    node = await utils.get_node(request)
+
+    def check(node) -> None:
+        if node.maintenance and event not in _MAINTENANCE_OK:
+            raise exception.NodeInMaintenance(op=f'provisioning action "{target}"',
+                                              node=node.uuid)
+        if not states.is_valid_event(node.provision_state, event) or (
+                event == 'abort' and node.provision_state == states.INSPECTWAIT
+                and ver < mv.INSPECT_ABORT):
+            raise exception.InvalidStateRequested(action=target, node=node.uuid,
+                                                  state=node.provision_state)
+        if node.protected and event in ('rebuild', 'delete'):
+            raise exception.NodeProtected(node=node.uuid)
+        if node.retired and event == 'provide':
+            raise exception.NodeIsRetired(op='providing', node=node.uuid)
+
+    check(node)
+    rpcapi = request.app[keys.RPCAPI]
+    await rpcapi.host_for(node)  # 503 before accepting when no conductor can take it
+    # protected/retired must not change between the check and the compare-and-set
+    extra: dict[str, Any] = {} if event in _MAINTENANCE_OK else {'maintenance': False}
+    if event in ('rebuild', 'delete'):
+        extra['protected'] = False
+    if event == 'provide':
+        extra['retired'] = False
+    node = await _accept(request, node, event, args, check, **extra)
+    if event in ('deploy', 'rebuild'):
+        cast = rpcapi.do_node_deploy(node, rebuild=event == 'rebuild')
+    elif event == 'delete':
+        cast = rpcapi.do_node_tear_down(node)
+    else:
+        cast = rpcapi.do_provisioning_action(node, event)
+    await _cast_recorded(node, event, cast)
+    return _accepted(request, node)
+
+
+async def _cast_recorded(node, what: str, cast: Awaitable[None]) -> None:
+    """Send the cast of a request already recorded on the node (its intent).
+
+    Once the intent is in the database the request is accepted: a cast that fails (broker
+    unreachable, no conductor alive any more) is logged and answered 202 anyway, because a
+    conductor re-drives recorded intents (``conductor/periodics.py`` ``redrive_intents``, and
+    at start-up) — answering 503 would make the client retry a request that will run.
+    """
+    try:
+        await cast
+    except (exception.ConductorUnavailable, exception.ConductorTimeout, exception.NoValidHost,
+            exception.TemporaryFailure) as e:
+        LOG.warning('Could not send %s for node %s to a conductor (%s: %s); the request is '
+                    'recorded and will be started by a conductor\'s intent re-drive.',
+                    what, node.uuid, e.__class__.__name__, e)
+
+
+# Keys of a configdrive given as JSON (1.56), and the version each appeared in.
+_CONFIGDRIVE_KEYS = {'meta_data': (1, 56), 'network_data': (1, 56), 'user_data': (1, 56),
+                     'vendor_data': (1, 59)}
+
+
+def _check_configdrive(ver: mv.Version, configdrive: Any) -> str | dict:
+    """A string (base64 gzipped ISO or URL) always; a JSON object from 1.56, with
+    ``meta_data``/``network_data``/``user_data`` and (1.59) ``vendor_data``, as upstream."""
+    if isinstance(configdrive, str):
+        return configdrive
+    if not isinstance(configdrive, dict) or ver < mv.CONFIGDRIVE_JSON:
+        raise exception.InvalidParameterValue(
+            err='configdrive must be a base64-encoded gzipped ISO9660 image or a URL '
+                f'at API version {mv.fmt(ver)}' + ('' if ver < mv.CONFIGDRIVE_JSON else
+                                                   ', or a JSON object') + '.')
+    for key in configdrive:
+        since = _CONFIGDRIVE_KEYS.get(key)
+        if since is None:
+            raise exception.InvalidParameterValue(
+                err=f'Unknown configdrive key {key!r}: expected one of '
+                    f'{", ".join(sorted(_CONFIGDRIVE_KEYS))}.')
+        if ver < since:
+            raise exception.NotAcceptable(
+                f'configdrive {key} requires API version {mv.fmt(since)}.')
+    for key in ('meta_data', 'network_data', 'vendor_data'):
+        if configdrive.get(key) is not None and not isinstance(configdrive[key], dict):
+            raise exception.InvalidParameterValue(err=f'configdrive {key} must be a JSON '
+                                                      'object.')
+    user_data = configdrive.get('user_data')
+    if user_data is not None and not isinstance(user_data, (str, dict, list)):
+        raise exception.InvalidParameterValue(
+            err='configdrive user_data must be a string, a JSON object or a list.')
+    return configdrive
+
+
+async def set_power_state(request: web.Request) -> web.Response:
+    body = await utils.json_body(request)
+    target = body.get('target')
+    ver = utils.version(request)
+    if not isinstance(target, str) or target not in _POWER_TARGETS or \
+            ver < _POWER_TARGETS[target]:
+        raise exception.InvalidParameterValue(
+            err=f'"{target}" is not a valid power state target at API version {mv.fmt(ver)}.')
+    timeout = body.get('timeout')
+    if timeout is not None:
+        if ver < mv.SOFT_POWER:
+            raise exception.NotAcceptable('timeout requires API version 1.27.')
+        if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1:
+            raise exception.InvalidParameterValue(err='timeout must be a positive integer.')
+    unknown = set(body) - {'target', 'timeout'}
+    if unknown:
+        raise exception.InvalidParameterValue(
+            err=f'Unknown field(s) in power request: {", ".join(sorted(unknown))}')
+    node = await utils.get_node(request)
+
+    def check(node) -> None:
+        if node.provision_state in states.WORKING_STATES_FAIL_EVENT:
+            raise exception.InvalidStateRequested(action=f'power {target}', node=node.uuid,
+                                                  state=node.provision_state)
+
+    check(node)
+    rpcapi = request.app[keys.RPCAPI]
+    await rpcapi.host_for(node)
+    node = await _accept(request, node, intents.POWER,
+                         {'power_state': target, 'timeout': timeout}, check)
+    await _cast_recorded(node, f'power {target}',
+                         rpcapi.change_node_power_state(node, target, timeout))
+    return _accepted(request, node)
+
+
+async def _set_maintenance(request: web.Request, mode: bool) -> web.Response:
+    node = await utils.get_node(request)
+    reason = None
+    if mode and request.body_exists:  # (the schema middleware may have read it)
+        body = await utils.json_body(request)
+        unknown = set(body) - {'reason'}
+        if unknown:
+            raise exception.InvalidParameterValue(
+                err=f'Unknown field(s) in maintenance request: {", ".join(sorted(unknown))}')
+        reason = body.get('reason')
+        if reason is not None and not isinstance(reason, str):
+            raise exception.InvalidParameterValue(err='reason must be a string.')
+    values = {'maintenance': mode, 'maintenance_reason': reason}
+    if not mode:
+        values['fault'] = None
+    try:
+        await request.app[keys.DB].update_node(node.id, values, {'reservation': None})
+    except exception.NodeStateChanged:
+        fresh = await request.app[keys.DB].get_node(node.id)
+        raise exception.NodeLocked(node=fresh.uuid, host=fresh.reservation) from None
+    return web.Response(status=202)
+
+
+async def set_maintenance(request: web.Request) -> web.Response:
+    return await _set_maintenance(request, True)
+
+
+async def unset_maintenance(request: web.Request) -> web.Response:
+    return await _set_maintenance(request, False)
+
+
+# Interfaces shown by validate only from the version that introduced them.
+_VALIDATE_GATES = {'storage': (1, 33), 'rescue': (1, 38), 'bios': (1, 40),
+                   'firmware': (1, 86)}
+_ALL_INTERFACES = ('bios', 'boot', 'console', 'deploy', 'firmware', 'inspect', 'management',
+                   'network', 'power', 'raid', 'rescue', 'storage', 'vendor')
+
+
+async def validate(request: web.Request) -> web.Response:
+    node = await utils.get_node(request)
+    results = await request.app[keys.RPCAPI].validate_driver_interfaces(node)
+    ver = utils.version(request)
+    body = {}
+    for iface in _ALL_INTERFACES:
+        gated = _VALIDATE_GATES.get(iface)
+        if gated and ver < gated:
+            continue
+        body[iface] = results.get(iface, {'result': None, 'reason': 'not supported'})
+    return web.json_response(body)
+
+
+async def get_boot_device(request: web.Request) -> web.Response:
+    node = await utils.get_node(request)
+    return web.json_response(await request.app[keys.RPCAPI].get_boot_device(node))
+
+
+async def set_boot_device(request: web.Request) -> web.Response:
+    body = await utils.json_body(request)
+    unknown = set(body) - {'boot_device', 'persistent'}
+    if unknown:
+        raise exception.InvalidParameterValue(
+            err=f'Unknown field(s) in boot device request: {", ".join(sorted(unknown))}')
+    device = body.get('boot_device')
+    if not isinstance(device, str) or device not in boot_devices.ALL:
+        raise exception.InvalidParameterValue(err=f'Invalid boot device {device!r} specified.')
+    persistent = utils.get_bool(request, 'persistent')  # the query wins, as upstream
+    if persistent is None:
+        persistent = body.get('persistent', False)
+        if isinstance(persistent, str):
+            try:
+                persistent = strutils.bool_from_string(persistent, strict=True)
+            except ValueError:
+                persistent = None
+        if not isinstance(persistent, bool):
+            raise exception.InvalidParameterValue(
+                err=f'Invalid value for persistent: {body.get("persistent")!r}; '
+                    'expected a boolean.')
+    node = await utils.get_node(request)
+    await request.app[keys.RPCAPI].set_boot_device(node, device, persistent)
+    return web.Response(status=204)
+
+
+async def get_supported_boot_devices(request: web.Request) -> web.Response:
+    node = await utils.get_node(request)
+    devices = await request.app[keys.RPCAPI].get_supported_boot_devices(node)
+    return web.json_response({'supported_boot_devices': devices})
+
+
+async def _vendor_methods(request: web.Request, node) -> dict:
+    hw = await drivers.get_hardware_type(request, node.driver)
+    vendor = hw['interfaces'].get('vendor', {})
+    return vendor.get('methods', {}).get(node.vendor_interface or vendor.get('default'), {})
+
+
+async def vendor_passthru(request: web.Request) -> web.Response:
+    method = request.match_info.get('method') or request.query.get('method')
+    if not method:
+        raise exception.MissingParameterValue(err="Method not specified when calling vendor "
+                                                  "extension.")
+    data = await utils.json_body(request) if request.can_read_body else {}
+    node = await utils.get_node(request)
+    ramdisk_callback = await deploy_callback.handles(request, node, method)
+    methods = {} if ramdisk_callback else await _vendor_methods(request, node)
+    if not ramdisk_callback and (
+            method not in methods or request.method not in methods[method]['http_methods']):
+        raise exception.InvalidParameterValue(
+            err=f'Unsupported method ({method}) passed through to vendor extension '
+                f'({node.vendor_interface}) of node {node.uuid}.')
+    # Upstream answers 409 to a locked node (its passthru is a call); a cast to a node that
+    # stays locked would be dropped by the conductor after its retries, and a ramdisk's
+    # pass_deploy_info lost that way would leave the deploy to time out.
+    node = await _wait_unlocked(request, node, pending_intent=False)
+    if node.reservation:
+        raise exception.NodeLocked(node=node.uuid, host=node.reservation)
+    if ramdisk_callback:  # iscsi deploy: state, deploy key and body checked before the cast
+        deploy_callback.check(node, method, request.method, data)
+    await request.app[keys.RPCAPI].vendor_passthru(node, method, request.method, data)
+    return web.json_response(None, status=202)
+
+
+async def vendor_passthru_methods(request: web.Request) -> web.Response:
+    node = await utils.get_node(request)
+    return web.json_response(await _vendor_methods(request, node))
+
+
+ROUTES = [
+    ('GET', '/v1/nodes/{node_ident}/states', get_states),
+    ('PUT', '/v1/nodes/{node_ident}/states/provision', set_provision_state),
+    ('PUT', '/v1/nodes/{node_ident}/states/power', set_power_state),
+    ('PUT', '/v1/nodes/{node_ident}/maintenance', set_maintenance),
+    ('DELETE', '/v1/nodes/{node_ident}/maintenance', unset_maintenance),
+    ('GET', '/v1/nodes/{node_ident}/validate', validate),
+    ('GET', '/v1/nodes/{node_ident}/management/boot_device', get_boot_device),
+    ('PUT', '/v1/nodes/{node_ident}/management/boot_device', set_boot_device),
+    ('GET', '/v1/nodes/{node_ident}/management/boot_device/supported',
+     get_supported_boot_devices),
+    ('GET', '/v1/nodes/{node_ident}/vendor_passthru/methods', vendor_passthru_methods),
+    ('POST', '/v1/nodes/{node_ident}/vendor_passthru', vendor_passthru),
+    ('POST', '/v1/nodes/{node_ident}/vendor_passthru/{method}', vendor_passthru),
+]

@@ -1,0 +1,30 @@
+"""Typed keys of the aiohttp application and request state (``web.AppKey``/``RequestKey``)."""
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from oslo_config import cfg
+
+from ironic_lite.db.aio import AsyncConnection
+from ironic_lite.rpcapi.conductor import ConductorAPI
+
+CONF = web.AppKey('conf', cfg.ConfigOpts)
+DB = web.AppKey('db', AsyncConnection)
+RPCAPI = web.AppKey('rpcapi', ConductorAPI)
+
+
+class DriversCache:
+    """Hardware types offered by live conductors, refreshed every few seconds.
+
+    Created with the application and mutated in place: aiohttp forbids replacing application
+    state once the application has started.
+    """
+
+    def __init__(self) -> None:
+        self.fetched_at: float | None = None
+        self.types: dict[str, dict[str, Any]] = {}
+
+
+DRIVERS_CACHE = web.AppKey('drivers_cache', DriversCache)
+API_VERSION = web.RequestKey('api_version', tuple)

@@ -1,0 +1,216 @@
+"""Request helpers shared by the controllers: body, query parameters, links, lookups."""
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from typing import Any
+
+import jsonpatch
+import jsonpointer
+from aiohttp import web
+from oslo_utils import strutils, uuidutils
+
+from ironic_lite.api import keys
+from ironic_lite.api import microversion as mv
+from ironic_lite.common import exception
+
+
+def version(request: web.Request) -> mv.Version:
+    return request[keys.API_VERSION]
+
+
+def require_version(request: web.Request, minimum: mv.Version) -> None:
+    """Endpoints newer than the negotiated version do not exist (404), as upstream."""
+    if version(request) < minimum:
+        raise web.HTTPNotFound()
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f'{name} is not valid JSON')
+
+
+async def json_body(request: web.Request, kind: type = dict) -> Any:
+    raw = await request.read()
+    if not raw:
+        raise exception.InvalidParameterValue(err='The request body is empty; JSON expected.')
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise exception.InvalidParameterValue(err=f'Malformed JSON in request body: {e}') \
+            from None
+    except RecursionError:
+        raise exception.InvalidParameterValue(
+            err='Malformed JSON in request body: nested too deeply.') from None
+    if not isinstance(body, kind):
+        raise exception.InvalidParameterValue(
+            err=f'The request body must be a JSON {"object" if kind is dict else "list"}.')
+    return body
+
+
+def base_url(request: web.Request) -> str:
+    public = request.app[keys.CONF].api.public_endpoint
+    if public:
+        return public.rstrip('/')
+    return f'{request.scheme}://{request.host}'
+
+
+def links(request: web.Request, resource: str, ident: str) -> list[dict]:
+    base = base_url(request)
+    return [{'href': f'{base}/v1/{resource}/{ident}', 'rel': 'self'},
+            {'href': f'{base}/{resource}/{ident}', 'rel': 'bookmark'}]
+
+
+def get_bool(request: web.Request, name: str) -> bool | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    try:
+        return strutils.bool_from_string(raw, strict=True)
+    except ValueError:
+        raise exception.InvalidParameterValue(
+            err=f'Invalid value for {name}: {raw!r}; expected a boolean.') from None
+
+
+def get_limit(request: web.Request) -> int:
+    max_limit = request.app[keys.CONF].api.max_limit
+    raw = request.query.get('limit')
+    if raw is None:
+        return max_limit
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise exception.InvalidParameterValue(
+            err=f'Invalid limit {raw!r}: must be a positive integer.') from None
+    if limit < 0:
+        raise exception.InvalidParameterValue(err='Limit must be positive')
+    return min(limit, max_limit) if limit else max_limit
+
+
+def get_sort(request: web.Request) -> tuple[str, str]:
+    sort_dir = request.query.get('sort_dir', 'asc')
+    if sort_dir not in ('asc', 'desc'):
+        raise exception.InvalidParameterValue(
+            err=f'Invalid sort direction: {sort_dir}. Acceptable values are "asc" or "desc"')
+    return request.query.get('sort_key', 'id'), sort_dir
+
+
+def get_marker(request: web.Request) -> str | None:
+    marker = request.query.get('marker')
+    if marker is not None and not uuidutils.is_uuid_like(marker):
+        raise exception.InvalidUUID(uuid=marker)
+    return marker
+
+
+def get_fields(request: web.Request, allowed_fields: set[str],
+               known_fields: set[str] | tuple = ()) -> list[str] | None:
+    """``fields=``: 400 for a field that does not exist, 406 for one newer than the
+    negotiated version (``known_fields`` minus ``allowed_fields``), as upstream."""
+    raw = request.query.get('fields')
+    if raw is None:
+        return None
+    if version(request) < mv.FIELDS_PARAM:
+        raise exception.NotAcceptable('The fields parameter requires API version 1.8.')
+    fields = [f.strip() for f in raw.split(',') if f.strip()]
+    unknown = sorted(set(fields) - allowed_fields - set(known_fields))
+    if unknown:
+        raise exception.InvalidParameterValue(
+            err=f'Field(s) "{", ".join(unknown)}" are not valid')
+    too_new = sorted(set(fields) - allowed_fields)
+    if too_new:
+        raise exception.NotAcceptable(
+            f'Field(s) "{", ".join(too_new)}" are not available in API version '
+            f'{mv.fmt(version(request))}.')
+    return fields
+
+
+def next_link(request: web.Request, items: list, limit: int,
+              marker: str | None) -> str | None:
+    """The URL of the next page of the collection being listed (same path and filters)."""
+    if not items or len(items) < limit or marker is None:
+        return None
+    query = dict(request.query)
+    query['limit'] = str(limit)
+    query['marker'] = marker
+    path = request.path.rstrip('/')
+    return f'{base_url(request)}{path}?{urllib.parse.urlencode(query)}'
+
+
+def check_uuid(value: Any, what: str = 'uuid') -> str:
+    if not isinstance(value, str) or not uuidutils.is_uuid_like(value):
+        raise exception.InvalidUUID(uuid=value)
+    return value
+
+
+_MAC_RE = re.compile(r'[0-9a-f]{2}(:[0-9a-f]{2}){5}')
+
+
+def is_mac(value: Any) -> bool:
+    return isinstance(value, str) and bool(_MAC_RE.fullmatch(value.lower()))
+
+
+def check_mac(value: Any) -> str:
+    if not is_mac(value):
+        raise exception.InvalidMAC(mac=value)
+    return value.lower()
+
+
+PATCH_OPS = ('add', 'replace', 'remove')
+
+
+def patch_fields(patch: list) -> list[str]:
+    """Check the shape of a JSON patch as upstream does (``add``/``replace``/``remove`` of a
+    ``/path``); return the top-level field each operation touches."""
+    fields = []
+    for op in patch:
+        if not isinstance(op, dict):
+            raise exception.PatchError(patch=op, reason='each operation must be an object')
+        if op.get('op') not in PATCH_OPS:
+            raise exception.PatchError(
+                patch=op, reason=f'"op" must be one of {", ".join(PATCH_OPS)}')
+        path = op.get('path')
+        if not isinstance(path, str) or not path.startswith('/') or len(path) < 2:
+            raise exception.PatchError(
+                patch=op, reason='"path" must be a JSON pointer such as "/extra/key"')
+        if op['op'] != 'remove' and 'value' not in op:
+            raise exception.PatchError(patch=op, reason=f'"value" is required for {op["op"]}')
+        fields.append(path[1:].split('/')[0].replace('~1', '/').replace('~0', '~'))
+    return fields
+
+
+def apply_patch(doc: dict, patch: list) -> dict:
+    try:
+        return jsonpatch.apply_patch(doc, patch)
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError,
+            ValueError, KeyError, IndexError) as e:
+        raise exception.PatchError(patch=patch, reason=str(e) or e.__class__.__name__) \
+            from None
+
+
+# RFC 3986 unreserved characters, as upstream Ironic's logical names.
+_NAME_RE = re.compile(r'[A-Za-z0-9._~-]+')
+
+
+def check_name(value: Any) -> str | None:
+    if value is None:
+        return None
+    if (not isinstance(value, str) or len(value) > 255 or uuidutils.is_uuid_like(value)
+            or not _NAME_RE.fullmatch(value)):
+        raise exception.InvalidParameterValue(
+            err=f'Cannot use {value!r} as a node name: expected 1-255 characters of letters, '
+                'digits, "-", ".", "_" or "~" that is not a UUID.')
+    return value
+
+
+async def get_node(request: web.Request, ident: str | None = None,
+                   with_related: bool = False, with_traits: bool = False):
+    """The node named in the path; with ``with_related``, ``(node, {chassis_uuid,
+    allocation_uuid[, traits]})`` loaded together."""
+    ident = ident or request.match_info['node_ident']
+    if version(request) < mv.NODE_FIELD_VERSIONS['name'] and \
+            not uuidutils.is_uuid_like(ident):
+        raise exception.InvalidUUID(uuid=ident)
+    db = request.app[keys.DB]
+    if with_related:
+        return await db.get_node_with_related(ident, with_traits=with_traits)
+    return await db.get_node(ident)

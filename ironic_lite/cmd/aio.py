@@ -1,0 +1,63 @@
+"""``ironic-lite``: API and conductor in one event loop, in-process RPC, SQLite by default.
+
+The embedded default for a single machine: no broker, the schema is created or upgraded at
+start.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from oslo_config import cfg
+
+from ironic_lite.cmd import prepare, runtime, wait_for_signal
+from ironic_lite.common import exception
+from ironic_lite.conductor.service import ConductorService
+
+
+async def upgrade_schema(conf: cfg.ConfigOpts) -> None:
+    """``ironic-lite-dbsync upgrade`` in a child process with the same configuration.
+
+    alembic is needed for a moment at start but would stay in this long-running process's
+    memory (~11 MiB) if imported here. The connection string travels in the environment
+    (oslo.config's ``OS_DATABASE__CONNECTION``), never on a command line others can read.
+    """
+    args = []
+    for path in conf.config_file or []:
+        args += ['--config-file', path]
+    for path in conf.config_dir or []:
+        args += ['--config-dir', path]
+    env = dict(os.environ, OS_DATABASE__CONNECTION=conf.database.connection)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, '-c', 'from ironic_lite.cmd.dbsync import main; main()',
+        *args, 'upgrade', env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise exception.IronicLiteException(
+            f'Database schema upgrade failed:\n{output.decode(errors="replace")}')
+
+
+async def _run(conf) -> None:
+    await upgrade_schema(conf)
+    db = runtime.connect_db(conf)
+    service = ConductorService(conf, db)
+    await service.start()
+    api = runtime.ApiServer(conf, db)
+    api.ring = service.res.ring
+    await api.start()
+    try:
+        await wait_for_signal()
+    finally:
+        await api.stop()
+        await service.stop()
+        runtime.shutdown_transport()
+        db.close()
+
+
+def main() -> None:
+    from ironic_lite.conf import CONF
+    CONF.set_default('rpc_transport', 'none')
+    conf = prepare()
+    asyncio.run(_run(conf))

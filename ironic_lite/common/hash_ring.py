@@ -1,0 +1,64 @@
+"""Which conductor owns a node: a consistent hash ring (tooz) per hardware type and group.
+
+Used by the RPC client to route a node's messages and by conductors to decide which nodes their
+periodic tasks look after. Rings are rebuilt from the live conductors in the database at most
+every ``[conductor]hash_ring_reset_interval`` seconds (or on demand, e.g. after a miss).
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+from oslo_config import cfg
+from tooz import hashring
+
+from ironic_lite.common import exception
+from ironic_lite.db.aio import AsyncConnection
+
+
+class HashRingManager:
+    def __init__(self, db: AsyncConnection, conf: cfg.ConfigOpts):
+        self.db = db
+        self.conf = conf
+        self._rings: dict[tuple[str, str], hashring.HashRing] = {}
+        self._built_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _rebuild(self) -> None:
+        conductors = await self.db.get_online_conductors(self.conf.conductor.heartbeat_timeout)
+        members: dict[tuple[str, str], set[str]] = {}
+        for cond in conductors:
+            for driver in cond.drivers:
+                members.setdefault((cond.conductor_group or '', driver), set()).add(
+                    cond.hostname)
+        partitions = 2 ** self.conf.conductor.hash_partition_exponent
+        self._rings = {key: hashring.HashRing(hosts, partitions=partitions)
+                       for key, hosts in members.items()}
+        self._built_at = time.monotonic()
+
+    async def refresh(self, force: bool = False) -> None:
+        if force or time.monotonic() - self._built_at > \
+                self.conf.conductor.hash_ring_reset_interval:
+            async with self._lock:
+                await self._rebuild()
+
+    async def get_host(self, node_uuid: str, driver: str, conductor_group: str = '') -> str:
+        """The conductor that owns a node; NoValidHost (503) when none is alive for it."""
+        await self.refresh()
+        ring = self._rings.get((conductor_group or '', driver))
+        if ring is None:
+            await self.refresh(force=True)
+            ring = self._rings.get((conductor_group or '', driver))
+        if ring is None:
+            group = f' in conductor group "{conductor_group}"' if conductor_group else ''
+            raise exception.NoValidHost(
+                reason=f'No conductor service registered which supports driver {driver}'
+                       f'{group}.')
+        return next(iter(ring.get_nodes(node_uuid.encode())))
+
+    async def owns(self, host: str, node_uuid: str, driver: str,
+                   conductor_group: str = '') -> bool:
+        try:
+            return await self.get_host(node_uuid, driver, conductor_group) == host
+        except exception.NoValidHost:
+            return False

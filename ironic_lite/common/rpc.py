@@ -1,0 +1,257 @@
+"""The one bridge between RPC transports and asyncio.
+
+Two transports, one interface (``RPCServer`` / ``RPCClient``):
+
+* **oslo.messaging** (``rpc_transport = oslo``, split processes over RabbitMQ). oslo.messaging has
+  no asyncio executor: servers run on the threading executor and every endpoint method is a thin
+  synchronous shim that schedules the real coroutine on the event loop with
+  ``run_coroutine_threadsafe`` — a cast returns at once, a call waits for the coroutine's result.
+  Clients are blocking, so async code reaches them through ``asyncio.to_thread``.
+* **in-process** (``rpc_transport = none``, the all-in-one process and tests): a bus inside the
+  event loop. Arguments go through the same JSON encoding as on the wire (so what works here
+  works over AMQP), casts become tasks, calls are awaited. No threads, no polling, and
+  oslo.messaging is never imported (it pulls in ~20 MiB and eventlet).
+
+Transport failures become project exceptions here (``ConductorUnavailable``,
+``ConductorTimeout``, ``ConductorError``) so nothing above this module knows which transport ran.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from oslo_config import cfg
+from oslo_serialization import jsonutils
+
+from ironic_lite.common import exception
+
+LOG = logging.getLogger(__name__)
+
+TOPIC = 'ironic_lite.conductor_manager'
+ALLOWED_EXMODS = ['ironic_lite.common.exception']
+
+_transport = None
+
+
+def _local(conf: cfg.ConfigOpts) -> bool:
+    return conf.rpc_transport == 'none'
+
+
+def version_is_compatible(available: str, requested: str) -> bool:
+    """Same major version and a minor no newer than what is available (oslo's rule)."""
+    a_major, a_minor = (int(x) for x in available.split('.')[:2])
+    r_major, r_minor = (int(x) for x in requested.split('.')[:2])
+    return a_major == r_major and r_minor <= a_minor
+
+
+# -- in-process bus ------------------------------------------------------------------------------
+
+class _LocalCasts:
+    """Casts still running inside this process, so a harness can wait until every message it
+    sent has been handled (the deterministic "queue drained" point)."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task] = set()
+
+    def track(self, task: asyncio.Task) -> None:
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    @property
+    def pending(self) -> int:
+        return len(self.tasks)
+
+
+LOCAL_CASTS = _LocalCasts()
+
+
+class _LocalServer:
+    def __init__(self, manager: Any, casts: Iterable[str], calls: Iterable[str]):
+        self.manager = manager
+        self.casts = frozenset(casts)
+        self.calls = frozenset(calls)
+
+    def method(self, name: str, version: str, kind: frozenset) -> Any:
+        if not version_is_compatible(self.manager.RPC_API_VERSION, version):
+            raise exception.ConductorUnavailable(
+                reason=f'the conductor speaks RPC {self.manager.RPC_API_VERSION}, '
+                       f'not {version}')
+        if name not in kind:
+            raise exception.ConductorUnavailable(reason=f'unknown RPC method {name}')
+        return getattr(self.manager, name)
+
+
+_LOCAL_SERVERS: dict[str, _LocalServer] = {}
+
+
+def _wire(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What the receiver would get over AMQP: a JSON copy, never the caller's objects."""
+    return json.loads(jsonutils.dumps(kwargs))
+
+
+# -- oslo.messaging ------------------------------------------------------------------------------
+
+def _messaging():
+    import oslo_messaging
+    return oslo_messaging
+
+
+def get_transport(conf: cfg.ConfigOpts):
+    """The process-wide oslo.messaging transport (split processes only)."""
+    global _transport
+    if _transport is None:
+        _transport = _messaging().get_rpc_transport(conf, allowed_remote_exmods=ALLOWED_EXMODS)
+    return _transport
+
+
+def cleanup() -> None:
+    global _transport
+    if _transport is not None:
+        _transport.cleanup()
+        _transport = None
+
+
+def _bridge(loop: asyncio.AbstractEventLoop, coro_fn, is_cast: bool, timeout: float):
+    messaging = _messaging()
+
+    @functools.wraps(coro_fn)
+    def shim(ctxt: dict, **kwargs: Any) -> Any:
+        future = asyncio.run_coroutine_threadsafe(coro_fn(ctxt, **kwargs), loop)
+        if is_cast:
+            return None
+        return future.result(timeout)
+
+    # Domain errors travel back to the caller; the server logs them quietly, not as crashes.
+    return messaging.expected_exceptions(exception.IronicLiteException)(shim)
+
+
+async def _run_cast(name: str, coro) -> None:
+    try:
+        await coro
+    except exception.IronicLiteException as e:
+        LOG.warning('RPC cast %s failed: %s', name, e)
+    except Exception:
+        LOG.exception('RPC cast %s failed', name)
+
+
+class _Endpoint:
+    """Synchronous face of an async manager for oslo.messaging's dispatcher."""
+
+    def __init__(self, manager: Any, loop: asyncio.AbstractEventLoop,
+                 casts: Iterable[str], calls: Iterable[str], call_timeout: float):
+        self.target = _messaging().Target(version=manager.RPC_API_VERSION)
+        for name in casts:
+            method = getattr(manager, name)
+            setattr(self, name, _bridge(
+                loop, functools.partial(self._cast_body, name, method), True, call_timeout))
+        for name in calls:
+            setattr(self, name, _bridge(loop, getattr(manager, name), False, call_timeout))
+
+    @staticmethod
+    async def _cast_body(name: str, method, ctxt: dict, **kwargs: Any) -> None:
+        await _run_cast(name, method(ctxt, **kwargs))
+
+
+def _translate(err: Exception, method: str) -> Exception:
+    messaging = _messaging()
+    if isinstance(err, messaging.MessagingTimeout):
+        return exception.ConductorTimeout(method=method)
+    if isinstance(err, messaging.RemoteError):
+        LOG.error('Conductor error in %s: %s %s', method, err.exc_type, err.value)
+        return exception.ConductorError(method=method)
+    return exception.ConductorUnavailable(reason=str(err))
+
+
+# -- public interface ----------------------------------------------------------------------------
+
+class RPCServer:
+    def __init__(self, conf: cfg.ConfigOpts, host: str, manager: Any, *,
+                 casts: Iterable[str], calls: Iterable[str]):
+        self._conf = conf
+        self._host = host
+        self._manager = manager
+        self._casts = list(casts)
+        self._calls = list(calls)
+        self._server = None
+
+    async def start(self) -> None:
+        if _local(self._conf):
+            _LOCAL_SERVERS[self._host] = _LocalServer(self._manager, self._casts, self._calls)
+            return
+        messaging = _messaging()
+        endpoint = _Endpoint(self._manager, asyncio.get_running_loop(), self._casts,
+                             self._calls, self._conf.api.rpc_timeout)
+        target = messaging.Target(topic=TOPIC, server=self._host)
+        self._server = messaging.get_rpc_server(
+            get_transport(self._conf), target, [endpoint], executor='threading',
+            access_policy=messaging.DefaultRPCAccessPolicy)
+        await asyncio.to_thread(self._server.start)
+
+    async def stop(self) -> None:
+        if _local(self._conf):
+            _LOCAL_SERVERS.pop(self._host, None)
+            return
+        if self._server is not None:
+            server, self._server = self._server, None
+            await asyncio.to_thread(server.stop)
+            await asyncio.to_thread(server.wait)
+
+
+class RPCClient:
+    """Async RPC client: ``cast`` returns once the message is sent, ``call`` returns the result
+    or raises the conductor's exception."""
+
+    def __init__(self, conf: cfg.ConfigOpts, version: str, version_cap: str | None):
+        self._timeout = conf.api.rpc_timeout
+        self._version_cap = version_cap
+        self._local = _local(conf)
+        self._client = None
+        if not self._local:
+            messaging = _messaging()
+            target = messaging.Target(topic=TOPIC, version=version)
+            self._client = messaging.get_rpc_client(get_transport(conf), target,
+                                                    version_cap=version_cap)
+
+    def can_send_version(self, version: str) -> bool:
+        return self._version_cap is None or version_is_compatible(self._version_cap, version)
+
+    def _local_server(self, host: str) -> _LocalServer:
+        server = _LOCAL_SERVERS.get(host)
+        if server is None:
+            raise exception.ConductorUnavailable(reason=f'conductor {host} is not running')
+        return server
+
+    async def cast(self, host: str, version: str, method: str, **kwargs: Any) -> None:
+        if self._local:
+            server = self._local_server(host)
+            fn = server.method(method, version, server.casts)
+            task = asyncio.get_running_loop().create_task(
+                _run_cast(method, fn({}, **_wire(kwargs))), name=f'cast {method}')
+            LOCAL_CASTS.track(task)
+            return
+        cctxt = self._client.prepare(server=host, version=version)
+        try:
+            await asyncio.to_thread(cctxt.cast, {}, method, **kwargs)
+        except _messaging().MessagingException as e:
+            raise _translate(e, method) from e
+
+    async def call(self, host: str, version: str, method: str, **kwargs: Any) -> Any:
+        if self._local:
+            server = self._local_server(host)
+            fn = server.method(method, version, server.calls)
+            task = asyncio.ensure_future(fn({}, **_wire(kwargs)))
+            try:
+                # like a remote call, a timed-out call goes on in the conductor
+                result = await asyncio.wait_for(asyncio.shield(task), self._timeout)
+            except TimeoutError:
+                raise exception.ConductorTimeout(method=method) from None
+            return json.loads(jsonutils.dumps(result))
+        cctxt = self._client.prepare(server=host, version=version, timeout=self._timeout)
+        try:
+            return await asyncio.to_thread(cctxt.call, {}, method, **kwargs)
+        except _messaging().MessagingException as e:
+            raise _translate(e, method) from e

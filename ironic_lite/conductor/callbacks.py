@@ -1,0 +1,74 @@
+"""Ramdisk callbacks: agent heartbeats, vendor passthru (pass_deploy_info…), continue deploy.
+
+All run under the node's exclusive lock. Errors while a deploy waits for its callback fail the
+deploy with the error as ``last_error``.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from oslo_utils import timeutils
+
+from ironic_lite.common import exception, states
+from ironic_lite.conductor import deployments, utils
+from ironic_lite.conductor.task_manager import acquire
+from ironic_lite.drivers import deploy_utils
+
+LOG = logging.getLogger(__name__)
+
+_DEPLOY_STATES = (states.DEPLOYWAIT, states.DEPLOYING)
+
+
+async def _handle_error(task, what: str, err: Exception) -> None:
+    if not isinstance(err, exception.IronicLiteException):
+        LOG.exception('Unexpected error in %s of node %s', what, task.node.uuid)
+    if task.node.provision_state in _DEPLOY_STATES:
+        await deployments.fail_deploy(task, utils.error_message(what, err))
+    else:
+        await task.save(last_error=utils.error_message(what, err))
+
+
+async def heartbeat(res, node_id: str, callback_url: str, agent_version: str | None = None,
+                    **kwargs: Any) -> None:
+    async with acquire(res, node_id, purpose='heartbeat') as task:
+        await task.set_driver_internal_info(
+            agent_url=callback_url, agent_version=agent_version,
+            agent_last_heartbeat=timeutils.utcnow().isoformat())
+        if task.node.maintenance:
+            return
+        try:
+            await task.driver.deploy.heartbeat(task, callback_url, agent_version, **kwargs)
+        except Exception as e:
+            await _handle_error(task, 'Heartbeat', e)
+
+
+async def vendor_passthru(res, node_id: str, driver_method: str, http_method: str,
+                          info: dict) -> None:
+    async with acquire(res, node_id, purpose=f'vendor passthru {driver_method}') as task:
+        try:
+            deploy = task.driver.deploy
+            if driver_method in getattr(deploy, 'passthru_methods', {}):
+                # Ramdisk callbacks of a deploy interface (iscsi: pass_deploy_info...).
+                await deploy.passthru(task, driver_method, info)
+                return
+            await task.driver.vendor.validate(task, method=driver_method, data=info)
+            await task.driver.vendor.call(task, driver_method, http_method, info)
+        except Exception as e:
+            await _handle_error(task, f'Vendor passthru {driver_method}', e)
+
+
+async def continue_node_deploy(res, node_id: str) -> None:
+    async with acquire(res, node_id, purpose='continue deploy') as task:
+        if task.node.provision_state not in _DEPLOY_STATES:
+            LOG.info('Node %s is in %s; nothing to continue', task.node.uuid,
+                     task.node.provision_state)
+            return
+        task.spawn_after(_continue)
+
+
+async def _continue(task) -> None:
+    try:
+        await deploy_utils.resume_and_finish_deploy(task)
+    except Exception as e:
+        await _handle_error(task, 'Deploy', e)

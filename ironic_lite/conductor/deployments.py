@@ -1,0 +1,99 @@
+"""Deploy, rebuild and tear down: the work behind the ``deploy``/``rebuild``/``delete`` intents.
+
+Each ``start_*`` runs under the node's exclusive lock, moves the state machine and hands the
+slow part to a worker (which keeps the lock). Failures land in ``last_error`` and the failure
+state; they never leave the node in ``deploying`` or ``deleting``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from ironic_lite.common import configdrive as configdrive_builder
+from ironic_lite.common import exception, states
+from ironic_lite.common.intents import CLEARED
+from ironic_lite.conductor import cleaning, utils
+
+LOG = logging.getLogger(__name__)
+
+
+async def start_deploy(task, event: str, configdrive: Any = None, **_: Any) -> None:
+    """Intent ``deploy`` or ``rebuild``: validate, store the configdrive, start the worker."""
+    instance_info = dict(task.node.instance_info)
+    if isinstance(configdrive, dict):  # API 1.56: built into the ISO ramdisks expect
+        configdrive = await asyncio.to_thread(configdrive_builder.build, task.node.uuid,
+                                              task.node.name, configdrive)
+    if configdrive:
+        instance_info['configdrive'] = configdrive
+    info = dict(task.node.driver_internal_info)
+    for key in ('agent_url', 'agent_last_heartbeat', 'agent_secret_token', 'deploy_started'):
+        info.pop(key, None)
+    extra = {**CLEARED, 'last_error': None, 'instance_info': instance_info,
+             'driver_internal_info': info}
+    results = await utils.validate_interfaces(task, ('power', 'deploy'))
+    try:
+        utils.raise_if_invalid(results)
+    except exception.InvalidParameterValue as e:
+        await task.process_event(event, extra=extra)
+        await utils.fail_task(task, 'fail', f'Failed to deploy: {e}')
+        return
+    await task.process_event(event, callback=_do_deploy, extra=extra)
+
+
+async def _do_deploy(task) -> None:
+    try:
+        await task.driver.deploy.prepare(task)
+        result = await task.driver.deploy.deploy(task)
+    except Exception as e:
+        await _deploy_failed(task, e)
+        return
+    if result == states.DEPLOYWAIT:
+        await task.process_event('wait')
+    elif task.node.provision_state == states.DEPLOYING:
+        await task.process_event('done')
+    LOG.info('Deploy of node %s: %s', task.node.uuid, task.node.provision_state)
+
+
+async def _deploy_failed(task, err: Exception) -> None:
+    if not isinstance(err, exception.IronicLiteException):
+        LOG.exception('Unexpected error deploying node %s', task.node.uuid)
+    await utils.fail_task(task, 'fail', utils.error_message('Deploy', err))
+    await clean_up_after_failure(task)
+
+
+async def clean_up_after_failure(task) -> None:
+    """Best effort: a failed deploy must not leave boot files or DHCP entries behind."""
+    try:
+        await task.driver.deploy.clean_up(task)
+    except Exception:
+        LOG.exception('Clean up after failed deploy of node %s failed', task.node.uuid)
+
+
+async def fail_deploy(task, message: str) -> None:
+    """Fail a node waiting in (or resuming from) ``wait call-back``."""
+    await utils.fail_task(task, 'fail', message)
+    await clean_up_after_failure(task)
+
+
+async def start_tear_down(task, **_: Any) -> None:
+    """Intent ``delete`` (undeploy): tear down, then automated cleaning."""
+    await task.process_event('delete', callback=_do_tear_down, extra={**CLEARED})
+
+
+async def _do_tear_down(task) -> None:
+    try:
+        await task.driver.deploy.tear_down(task)
+        await task.driver.boot.clean_up_instance(task)
+        await task.driver.deploy.clean_up(task)
+    except Exception as e:
+        if not isinstance(e, exception.IronicLiteException):
+            LOG.exception('Unexpected error tearing down node %s', task.node.uuid)
+        await utils.fail_task(task, 'error', utils.error_message('Tear down', e))
+        return
+    info = {k: v for k, v in task.node.driver_internal_info.items()
+            if not k.startswith(('agent_', 'deploy_', 'fake_boot'))}
+    await task.save(instance_info={}, instance_uuid=None, driver_internal_info=info,
+                    power_state=states.POWER_OFF)
+    await task.process_event('clean')
+    await cleaning.run_cleaning(task, manual=False)

@@ -1,0 +1,154 @@
+"""Periodic tasks of a conductor, each a plain coroutine that does one pass.
+
+* keepalive — heartbeat in the conductors table;
+* redrive_intents — start accepted requests whose cast was lost or found no free worker;
+* redrive_allocations — process allocations whose ``create_allocation`` cast was lost;
+* check_deploy_timeouts — ``wait call-back`` too long → ``deploy failed``;
+* fail_orphans — nodes left in a working state with no lock (their conductor died) are failed,
+  and locks held by dead conductors are released.
+
+Each only touches nodes this conductor owns on the hash ring. ``run_forever`` loops them.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from ironic_lite.common import exception, states
+from ironic_lite.conductor import allocations, deployments, intents, utils
+from ironic_lite.conductor.resources import Resources
+from ironic_lite.conductor.task_manager import acquire
+from ironic_lite.db import models
+
+LOG = logging.getLogger(__name__)
+
+
+async def keepalive(res: Resources) -> None:
+    try:
+        await res.db.touch_conductor(res.host)
+    except exception.ConductorNotFound:
+        await res.db.register_conductor(res.host, list(res.drivers.hardware_types),
+                                        res.conf.conductor.conductor_group,
+                                        res.drivers.hardware_interfaces)
+
+
+async def _owned(res: Resources, nodes: list[models.Node]) -> list[models.Node]:
+    owned = []
+    for node in nodes:
+        if node.driver in res.drivers.hardware_types and await res.ring.owns(
+                res.host, node.uuid, node.driver, node.conductor_group):
+            owned.append(node)
+    return owned
+
+
+async def redrive_intents(res: Resources, min_age: float | None = None) -> int:
+    age = res.conf.conductor.intent_redrive_after if min_age is None else min_age
+    before = models.utcnow() - datetime.timedelta(seconds=age)
+    nodes = await res.db.list_nodes({'intent_before': before, 'reserved': False})
+    started = 0
+    for node in await _owned(res, nodes):
+        if res.workers.busy >= res.workers.size:
+            # Counted as a refusal so that the next free worker re-drives the rest at once
+            # instead of leaving them to the next periodic pass.
+            res.workers.refused += 1
+            break
+        LOG.info('Starting accepted %s of node %s (its request message was not handled)',
+                 node.intent, node.uuid)
+        started += await intents.run_intent(res, node.id)
+    return started
+
+
+def _allocation_owner(allocation_uuid: str, hosts: list[str]) -> str:
+    """Allocations belong to no node: one live conductor, picked by a stable hash of the
+    allocation's UUID, re-drives each, so two conductors never process the same one."""
+    digest = int(hashlib.sha256(allocation_uuid.encode()).hexdigest(), 16)
+    return sorted(hosts)[digest % len(hosts)]
+
+
+async def redrive_allocations(res: Resources, min_age: float | None = None) -> int:
+    age = res.conf.conductor.intent_redrive_after if min_age is None else min_age
+    before = models.utcnow() - datetime.timedelta(seconds=age)
+    pending = await res.db.list_resources(models.Allocation,
+                                          {'state': allocations.ALLOCATING})
+    if not pending:
+        return 0
+    live = [c.hostname for c in await res.db.get_online_conductors(
+        res.conf.conductor.heartbeat_timeout)] or [res.host]
+    started = 0
+    for alloc in pending:
+        if (alloc.updated_at or alloc.created_at) > before:
+            continue  # its cast is probably still on the way
+        if _allocation_owner(alloc.uuid, live) != res.host:
+            continue
+        LOG.info('Processing allocation %s (its request message was not handled)', alloc.uuid)
+        await allocations.do_allocate(res, alloc.uuid)
+        started += 1
+    return started
+
+
+async def check_deploy_timeouts(res: Resources) -> None:
+    timeout = res.conf.conductor.deploy_callback_timeout
+    if not timeout:
+        return
+    before = models.utcnow() - datetime.timedelta(seconds=timeout)
+    nodes = await res.db.list_nodes({'provision_state': states.DEPLOYWAIT,
+                                     'provision_updated_before': before, 'reserved': False})
+    for node in await _owned(res, nodes):
+        try:
+            async with acquire(res, node.id, purpose='deploy callback timeout') as task:
+                n = task.node
+                if n.provision_state != states.DEPLOYWAIT or n.provision_updated_at >= before:
+                    continue
+                if n.maintenance:
+                    continue
+                await deployments.fail_deploy(
+                    task, f'Timeout reached while waiting for callback for node {n.uuid} '
+                          f'(no ramdisk callback in {timeout} seconds, '
+                          f'[conductor]deploy_callback_timeout).')
+        except (exception.NodeLocked, exception.NodeNotFound):
+            continue
+
+
+async def fail_orphans(res: Resources) -> None:
+    live = {c.hostname for c in await res.db.get_online_conductors(
+        res.conf.conductor.heartbeat_timeout)}
+    live.add(res.host)
+    for node in await res.db.list_nodes({'reserved': True}):
+        if node.reservation not in live:
+            LOG.warning('Releasing lock on node %s held by dead conductor %s',
+                        node.uuid, node.reservation)
+            try:
+                await res.db.release_node(node.reservation, node.id)
+            except exception.NodeNotLocked:
+                pass
+    working = list(states.WORKING_STATES_FAIL_EVENT)
+    nodes = await res.db.list_nodes({'provision_state_in': working, 'reserved': False})
+    for node in await _owned(res, nodes):
+        try:
+            async with acquire(res, node.id, purpose='orphan recovery') as task:
+                state = task.node.provision_state
+                event = states.WORKING_STATES_FAIL_EVENT.get(state)
+                if event is None:
+                    continue
+                await utils.fail_task(
+                    task, event,
+                    f'The conductor handling node {task.node.uuid} stopped or died while it '
+                    f'was "{state}"; the operation was aborted (recovered by {res.host}).',
+                    target_power_state=None)
+        except (exception.NodeLocked, exception.NodeNotFound):
+            continue
+
+
+async def run_forever(name: str, interval: float,
+                      fn: Callable[[], Awaitable[object]]) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await fn()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            LOG.exception('Periodic task %s failed', name)

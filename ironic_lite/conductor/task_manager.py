@@ -1,0 +1,197 @@
+"""A task: one unit of work on one node, holding its lock, its state machine and its driver.
+
+::
+
+    async with acquire(conductor, node_id, purpose='node deployment') as task:
+        task.reserve_worker()
+        await task.process_event('deploy', callback=do_deploy)
+
+Exclusive locks are the node's ``reservation`` column, taken with a single compare-and-set
+statement and retried on NodeLocked (``[conductor]node_locked_retry_*``; *patient* tasks wait
+until they get it). Work handed to a worker with ``process_event(callback=…)`` or
+``spawn_after`` keeps the lock until the worker ends — on success, error, or shutdown — and
+every other exit from the ``async with`` block releases it.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import tenacity
+
+from ironic_lite.common import exception, states
+from ironic_lite.conductor.workers import Slot
+from ironic_lite.db import models
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ironic_lite.conductor.resources import Resources
+
+LOG = logging.getLogger(__name__)
+
+WorkerFn = Callable[..., Awaitable[None]]
+
+
+def acquire(res: Resources, node_id: int | str, *, shared: bool = False, purpose: str = '',
+            patient: bool = False, context: dict | None = None) -> TaskManager:
+    """A task on ``node_id`` (id, UUID or name); use as ``async with``."""
+    return TaskManager(res, node_id, shared=shared, purpose=purpose, patient=patient,
+                       context=context)
+
+
+class TaskManager:
+    def __init__(self, res: Resources, node_id: int | str, *, shared: bool, purpose: str,
+                 patient: bool, context: dict | None):
+        self.res = res
+        self.node_ident = node_id
+        self.shared = shared
+        self.purpose = purpose
+        self.patient = patient
+        self.context = context or {}
+        self.node: models.Node = None  # type: ignore[assignment]
+        self.ports: list[models.Port] = []
+        self.driver = None
+        self._slot: Slot | None = None
+        self._spawn: tuple[WorkerFn, tuple, dict] | None = None
+        self._locked = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+    async def __aenter__(self) -> TaskManager:
+        db = self.res.db
+        if isinstance(self.node_ident, int):
+            node_id = self.node_ident
+        else:
+            node_id = (await db.get_node(self.node_ident)).id
+        if self.shared:
+            self.node = await db.get_node(node_id)
+        else:
+            await self._lock(node_id)
+        try:
+            self.ports = await db.list_ports(node_id=self.node.id)
+            self.driver = self.res.drivers.get_driver(self.node)
+        except BaseException:
+            await self.release_resources()
+            raise
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None and self._spawn is not None:
+            fn, args, kwargs = self._spawn
+            self._spawn = None
+            slot, self._slot = self._slot, None
+            slot.start(self._run_worker(fn, args, kwargs),
+                       name=f'{self.purpose} {self.node.uuid}')
+            return  # the worker owns the lock now
+        await self.release_resources()
+
+    async def _lock(self, node_id: int) -> None:
+        conf = self.res.conf.conductor
+        stop = (tenacity.stop_never if self.patient
+                else tenacity.stop_after_attempt(conf.node_locked_retry_attempts + 1))
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(exception.NodeLocked),
+            stop=stop, wait=tenacity.wait_fixed(conf.node_locked_retry_interval),
+            reraise=True)
+        async for attempt in retrying:
+            with attempt:
+                self.node = await self.res.db.reserve_node(self.res.host, node_id)
+        self._locked = True
+        LOG.debug('Node %s locked for %s', self.node.uuid, self.purpose)
+
+    async def upgrade_lock(self) -> None:
+        """Turn a shared task into an exclusive one (re-reads the node)."""
+        if self.shared:
+            await self._lock(self.node.id)
+            self.shared = False
+
+    async def release_resources(self) -> None:
+        if self._slot is not None:
+            self._slot.release()
+            self._slot = None
+        if self._locked:
+            self._locked = False
+            try:
+                await self.res.db.release_node(self.res.host, self.node.id)
+            except (exception.NodeNotLocked, exception.NodeNotFound):
+                LOG.warning('Node %s was not locked by %s on release', self.node.uuid,
+                            self.res.host)
+
+    # -- node updates -------------------------------------------------------------------
+    async def save(self, **values: Any) -> models.Node:
+        """Write fields of this task's node, only while this conductor still holds the lock."""
+        if self.shared:
+            raise exception.IronicLiteException(
+                f'Cannot update node {self.node.uuid} under a shared lock ({self.purpose})')
+        self.node = await self.res.db.update_node(
+            self.node.id, values, expected={'reservation': self.res.host})
+        return self.node
+
+    async def set_driver_internal_info(self, **items: Any) -> None:
+        info = dict(self.node.driver_internal_info)
+        for key, value in items.items():
+            if value is None:
+                info.pop(key, None)
+            else:
+                info[key] = value
+        await self.save(driver_internal_info=info)
+
+    async def process_event(self, event: str, *, callback: WorkerFn | None = None,
+                            call_args: tuple = (), extra: dict[str, Any] | None = None) -> None:
+        """Move the node's provision state through the state machine (and save it).
+
+        ``extra`` fields are written in the same update. With ``callback``, the callback runs
+        in a worker after the ``async with`` block ends, still holding the lock.
+        """
+        new_state, target = states.next_state(self.node.provision_state, event)
+        values: dict[str, Any] = {
+            'provision_state': new_state,
+            'target_provision_state': target,
+            'provision_updated_at': models.utcnow(),
+        }
+        values.update(extra or {})
+        LOG.info('Node %s moved from %s to %s (event %s)', self.node.uuid,
+                 self.node.provision_state, new_state, event)
+        await self.save(**values)
+        if callback is not None:
+            self.spawn_after(callback, *call_args)
+
+    # -- background work ----------------------------------------------------------------
+    def reserve_worker(self) -> None:
+        """Reserve a worker before changing state; raises NoFreeConductorWorker when full."""
+        if self._slot is None:
+            self._slot = self.res.workers.reserve()
+
+    def spawn_after(self, fn: WorkerFn, *args: Any, **kwargs: Any) -> None:
+        """Run ``fn(task, *args)`` in a worker once the ``async with`` block exits."""
+        if self._slot is None:
+            self.reserve_worker()
+        self._spawn = (fn, args, kwargs)
+
+    async def _run_worker(self, fn: WorkerFn, args: tuple, kwargs: dict) -> None:
+        try:
+            await fn(self, *args, **kwargs)
+        except asyncio.CancelledError:
+            await self._fail_interrupted('the conductor was stopped')
+        except Exception:
+            LOG.exception('Unexpected error in %s of node %s', self.purpose, self.node.uuid)
+            await self._fail_interrupted('an unexpected error occurred')
+        finally:
+            await self.release_resources()
+
+    async def _fail_interrupted(self, why: str) -> None:
+        """Leave no node in a working state when its worker ends abnormally."""
+        event = states.WORKING_STATES_FAIL_EVENT.get(self.node.provision_state)
+        extra: dict[str, Any] = {'target_power_state': None}
+        try:
+            if event is None:
+                await self.save(**extra)
+                return
+            msg = (f'{self.purpose.capitalize()} of node {self.node.uuid} was interrupted '
+                   f'in state "{self.node.provision_state}" because {why} '
+                   f'(conductor {self.res.host}).')
+            extra['last_error'] = msg
+            await self.process_event(event, extra=extra)
+            LOG.error(msg)
+        except Exception:
+            LOG.exception('Could not record the failure of node %s', self.node.uuid)

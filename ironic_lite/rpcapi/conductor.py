@@ -1,0 +1,147 @@
+"""Versioned RPC client of the conductor: routes each node to its conductor on the hash ring.
+
+Version history:
+
+* 1.0 - Initial version: casts do_node_deploy, do_node_tear_down, do_provisioning_action,
+  change_node_power_state, vendor_passthru, heartbeat, continue_node_deploy; calls
+  validate_driver_interfaces, get_node_with_token, get_driver_properties,
+  get_boot_device, set_boot_device, get_supported_boot_devices.
+* 1.1 - Calls inject_nmi, get_supported_indicators, get_indicator_state, set_indicator_state,
+  set_console_mode, get_console_information, vif_list, vif_attach, vif_detach,
+  add_node_traits, remove_node_traits, set_target_raid_config; cast create_allocation.
+
+Casts carry no result or error back, so the API records each accepted request on the node first
+(``intent``, see ``conductor/intents.py``) and only then casts; the conductor treats the database
+record as the truth, which makes a duplicated cast harmless and a lost one recoverable.
+"""
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from oslo_config import cfg
+
+from ironic_lite.common import exception, rpc
+from ironic_lite.common.hash_ring import HashRingManager
+
+RPC_API_VERSION = '1.1'
+
+
+class ConductorAPI:
+    def __init__(self, conf: cfg.ConfigOpts, ring: HashRingManager):
+        self.ring = ring
+        self.client = rpc.RPCClient(conf, RPC_API_VERSION, conf.rpc_version_cap)
+
+    async def host_for(self, node) -> str:
+        """The live conductor owning ``node``; NoValidHost (503) when there is none."""
+        return await self.ring.get_host(node.uuid, node.driver, node.conductor_group)
+
+    async def _cast(self, node, method: str, version: str = '1.0', **kwargs: Any) -> None:
+        host = await self.host_for(node)
+        await self.client.cast(host, version, method, node_id=node.uuid, **kwargs)
+
+    async def _call(self, node, method: str, version: str = '1.0', **kwargs: Any) -> Any:
+        host = await self.host_for(node)
+        return await self.client.call(host, version, method, node_id=node.uuid, **kwargs)
+
+    # -- casts (accepted intent recorded by the caller first) --------------------------------
+    async def do_node_deploy(self, node, rebuild: bool = False) -> None:
+        """The configdrive travels in the node's intent record, not in the message."""
+        await self._cast(node, 'do_node_deploy', rebuild=rebuild)
+
+    async def do_node_tear_down(self, node) -> None:
+        await self._cast(node, 'do_node_tear_down')
+
+    async def do_provisioning_action(self, node, action: str) -> None:
+        await self._cast(node, 'do_provisioning_action', action=action)
+
+    async def change_node_power_state(self, node, new_state: str,
+                                      timeout: int | None = None) -> None:
+        await self._cast(node, 'change_node_power_state', new_state=new_state,
+                         timeout=timeout)
+
+    async def continue_node_deploy(self, node) -> None:
+        await self._cast(node, 'continue_node_deploy')
+
+    async def vendor_passthru(self, node, driver_method: str, http_method: str,
+                              info: dict) -> None:
+        await self._cast(node, 'vendor_passthru', driver_method=driver_method,
+                         http_method=http_method, info=info)
+
+    async def heartbeat(self, node, callback_url: str, agent_version: str | None = None,
+                        agent_status: str | None = None,
+                        agent_status_message: str | None = None) -> None:
+        await self._cast(node, 'heartbeat', callback_url=callback_url,
+                         agent_version=agent_version, agent_status=agent_status,
+                         agent_status_message=agent_status_message)
+
+    async def create_allocation(self, allocation_uuid: str) -> None:
+        """Allocations belong to no node yet: any live conductor processes them (upstream
+        casts to a random conductor too)."""
+        conductors = await self.ring.db.get_online_conductors(
+            self.ring.conf.conductor.heartbeat_timeout)
+        if not conductors:
+            raise exception.NoValidHost(reason='No conductor service is alive.')
+        host = random.choice(sorted(c.hostname for c in conductors))
+        await self.client.cast(host, '1.1', 'create_allocation', allocation_id=allocation_uuid)
+
+    # -- calls ---------------------------------------------------------------------------
+    async def validate_driver_interfaces(self, node) -> dict:
+        return await self._call(node, 'validate_driver_interfaces')
+
+    async def get_node_with_token(self, node) -> dict:
+        return await self._call(node, 'get_node_with_token')
+
+    async def get_driver_properties(self, host: str, driver_name: str) -> dict:
+        return await self.client.call(host, '1.0', 'get_driver_properties',
+                                      driver_name=driver_name)
+
+    async def get_boot_device(self, node) -> dict:
+        return await self._call(node, 'get_boot_device')
+
+    async def set_boot_device(self, node, device: str, persistent: bool = False) -> None:
+        await self._call(node, 'set_boot_device', device=device, persistent=persistent)
+
+    async def get_supported_boot_devices(self, node) -> list[str]:
+        return await self._call(node, 'get_supported_boot_devices')
+
+    # -- 1.1 -------------------------------------------------------------------------------
+    async def inject_nmi(self, node) -> None:
+        await self._call(node, 'inject_nmi', '1.1')
+
+    async def get_supported_indicators(self, node) -> dict:
+        return await self._call(node, 'get_supported_indicators', '1.1')
+
+    async def get_indicator_state(self, node, component: str, indicator: str) -> str:
+        return await self._call(node, 'get_indicator_state', '1.1', component=component,
+                                indicator=indicator)
+
+    async def set_indicator_state(self, node, component: str, indicator: str,
+                                  state: str) -> None:
+        await self._call(node, 'set_indicator_state', '1.1', component=component,
+                         indicator=indicator, state=state)
+
+    async def set_console_mode(self, node, enabled: bool) -> None:
+        await self._call(node, 'set_console_mode', '1.1', enabled=enabled)
+
+    async def get_console_information(self, node) -> dict:
+        return await self._call(node, 'get_console_information', '1.1')
+
+    async def vif_list(self, node) -> list[dict]:
+        return await self._call(node, 'vif_list', '1.1')
+
+    async def vif_attach(self, node, vif_info: dict) -> None:
+        await self._call(node, 'vif_attach', '1.1', vif_info=vif_info)
+
+    async def vif_detach(self, node, vif_id: str) -> None:
+        await self._call(node, 'vif_detach', '1.1', vif_id=vif_id)
+
+    async def add_node_traits(self, node, traits: list[str], replace: bool = False) -> None:
+        await self._call(node, 'add_node_traits', '1.1', traits=traits, replace=replace)
+
+    async def remove_node_traits(self, node, traits: list[str] | None) -> None:
+        await self._call(node, 'remove_node_traits', '1.1', traits=traits)
+
+    async def set_target_raid_config(self, node, target_raid_config: dict) -> None:
+        await self._call(node, 'set_target_raid_config', '1.1',
+                         target_raid_config=target_raid_config)

@@ -1,0 +1,422 @@
+"""Simulated ironic-python-agent ramdisks: the IPA protocol without a machine, many per process.
+
+Each :class:`SimAgent` behaves like IPA booted on one node whose disk is a file:
+
+* **lookup** ``GET /v1/lookup?addresses=<macs>`` until the node is in a lookup state (404 and
+  409 are retried every ``lookup_interval``), keeping the ``agent_token`` of the answer;
+* **heartbeat** ``POST /v1/heartbeat/<uuid>`` (``callback_url``, ``agent_token``,
+  ``agent_version``) every ``heartbeat_interval`` — by default ``heartbeat_timeout`` × 0.3–0.6
+  from the lookup config, as IPA — and at once when a command finishes; a refused heartbeat
+  (the token is gone: deploy failed or finished) sends it back to lookup;
+* **command API** on its own port (``port=0``: the kernel picks one):
+  ``POST /v1/commands/?wait=…&agent_token=…`` and ``GET /v1/commands/[<id>]`` with IPA's
+  result shape. ``standby.prepare_image`` really downloads ``image_info['urls'][0]`` over HTTP,
+  verifies ``os_hash_algo``/``os_hash_value`` (or md5 ``checksum``), detects qcow2 by its
+  magic and converts it to raw with ``qemu-img`` like IPA, and writes the disk file;
+  ``standby.power_off`` stops the agent (and calls ``on_power_off``, e.g. to turn a fake BMC
+  off); ``standby.sync`` flushes. Commands with a wrong token get 401, a second async command
+  while one runs gets 409 (IPA's AgentIsBusy).
+
+Command line (prints ``READY <mac> <port>`` per agent, stops on SIGTERM/SIGINT)::
+
+    ironic-lite-agent-sim --api-url http://127.0.0.1:6385 \\
+        --agent 52:54:00:00:00:01=/var/tmp/disk1.img --agent 52:54:00:00:00:02=/var/tmp/d2.img
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import random
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+LOG = logging.getLogger(__name__)
+
+AGENT_VERSION = '13.0.0'
+_QCOW2_MAGIC = b'QFI\xfb'
+_CHUNK = 1024 * 1024
+_ASYNC_COMMANDS = ('prepare_image', 'power_off')
+
+
+class CommandError(Exception):
+    """A failed command, reported in IPA's ``command_error`` shape."""
+
+    def __init__(self, type_: str, message: str, details: str, code: int = 500):
+        super().__init__(details)
+        self.payload = {'type': type_, 'code': code, 'message': message, 'details': details}
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _fault(status: int, text: str) -> web.Response:
+    return web.json_response({'faultcode': 'Client' if status < 500 else 'Server',
+                              'faultstring': text, 'debuginfo': None}, status=status)
+
+
+class SimAgent:
+    """One simulated ramdisk. ``await start()``, ``await stop()``; state is public."""
+
+    def __init__(self, api_url: str, macs: Sequence[str], disk_path: str, *,
+                 host: str = '127.0.0.1', port: int = 0, node_uuid: str | None = None,
+                 heartbeat_interval: float | None = None, lookup_interval: float = 1.0,
+                 api_version: str = '1.68', disk_size: int | None = None,
+                 on_power_off: Callable[[SimAgent], Awaitable[None] | None] | None = None,
+                 http_timeout: float = 60.0):
+        self.api_url = api_url.rstrip('/')
+        self.macs = [m.lower() for m in macs]
+        self.disk_path = disk_path
+        self.host, self.port = host, port
+        self.node_uuid = node_uuid
+        self.heartbeat_interval = heartbeat_interval
+        self.lookup_interval = lookup_interval
+        self.api_version = api_version
+        self.disk_size = disk_size
+        self.on_power_off = on_power_off
+        self.http_timeout = http_timeout
+        self.token: str | None = None
+        self.config: dict[str, Any] = {}
+        self.commands: list[dict[str, Any]] = []
+        self.lookups = self.heartbeats = self.images_written = 0
+        self.last_heartbeat_status: int | None = None
+        self.powered_off = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._main: asyncio.Task | None = None
+        self._jobs: set[asyncio.Task] = set()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    @property
+    def callback_url(self) -> str:
+        return f'http://{self.host}:{self.port}'
+
+    async def start(self) -> SimAgent:
+        app = web.Application()
+        app.router.add_get('/', self._root)
+        app.router.add_get('/v1/status', self._status)
+        for path in ('/v1/commands', '/v1/commands/'):
+            app.router.add_post(path, self._post_command)
+            app.router.add_get(path, self._list_commands)
+        app.router.add_get('/v1/commands/{id}', self._get_command)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.http_timeout),
+            headers={'X-OpenStack-Ironic-API-Version': self.api_version})
+        self._main = asyncio.create_task(self._run(), name=f'agent {self.macs}')
+        return self
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._main, *self._jobs) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- ramdisk side: lookup and heartbeats ----------------------------------------------
+    async def _run(self) -> None:
+        while True:
+            try:
+                if not await self._lookup():
+                    await asyncio.sleep(self.lookup_interval)
+                    continue
+                await self._heartbeat_loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # the API went away for a moment: as IPA, keep trying
+                LOG.warning('Agent %s: %s', self.macs, e)
+                await asyncio.sleep(self.lookup_interval)
+
+    async def _lookup(self) -> bool:
+        params = {'addresses': ','.join(self.macs)}
+        if self.node_uuid:
+            params['node_uuid'] = self.node_uuid
+        self.lookups += 1
+        async with self._session.get(f'{self.api_url}/v1/lookup', params=params) as resp:
+            if resp.status != 200:
+                return False
+            body = await resp.json()
+        self.node_uuid = body['node']['uuid']
+        self.config = body.get('config') or {}
+        token = self.config.get('agent_token')
+        if token and token != '******':
+            self.token = token
+        elif token == '******' and not self.token:
+            LOG.warning('Agent %s: the token of node %s was issued to someone else',
+                        self.macs, self.node_uuid)
+        self.powered_off.clear()
+        LOG.info('Agent %s: node %s found', self.macs, self.node_uuid)
+        return True
+
+    def _interval(self) -> float:
+        if self.heartbeat_interval is not None:
+            return self.heartbeat_interval
+        return float(self.config.get('heartbeat_timeout', 300)) * random.uniform(0.3, 0.6)
+
+    async def _heartbeat_loop(self) -> None:
+        while not self.powered_off.is_set():
+            status = await self._heartbeat()
+            if status in (400, 404):   # token gone (deploy over or failed): look up again
+                self.token = None
+                return
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(),
+                                       0.2 if status == 409 else self._interval())
+        await asyncio.sleep(self.lookup_interval)   # "powered off": a later boot looks up
+
+    async def _heartbeat(self) -> int:
+        body = {'callback_url': self.callback_url, 'agent_version': AGENT_VERSION}
+        if self.token:
+            body['agent_token'] = self.token
+        async with self._session.post(f'{self.api_url}/v1/heartbeat/{self.node_uuid}',
+                                      json=body) as resp:
+            self.heartbeats += 1
+            self.last_heartbeat_status = resp.status
+            if resp.status != 202:
+                LOG.info('Agent %s: heartbeat refused (%s): %s', self.macs, resp.status,
+                         await resp.text())
+            return resp.status
+
+    # -- command API ----------------------------------------------------------------------
+    async def _root(self, request: web.Request) -> web.Response:
+        return web.json_response({'name': 'OpenStack Ironic Python Agent API (simulated)',
+                                  'versions': [{'id': 'v1'}], 'default_version': {'id': 'v1'}})
+
+    async def _status(self, request: web.Request) -> web.Response:
+        return web.json_response({'started_at': None, 'version': AGENT_VERSION})
+
+    async def _list_commands(self, request: web.Request) -> web.Response:
+        return web.json_response({'commands': self.commands})
+
+    async def _get_command(self, request: web.Request) -> web.Response:
+        for command in self.commands:
+            if command['id'] == request.match_info['id']:
+                return web.json_response(command)
+        return _fault(404, 'Command not found')
+
+    async def _post_command(self, request: web.Request) -> web.Response:
+        if self.token and request.query.get('agent_token') != self.token:
+            return _fault(401, 'Unauthorized: invalid or missing agent_token')
+        try:
+            body = await request.json()
+            extension, _, name = body['name'].partition('.')
+            params = body.get('params') or {}
+        except (ValueError, KeyError, AttributeError, TypeError):
+            return _fault(400, 'Invalid command body')
+        handler = {('standby', 'prepare_image'): self._prepare_image,
+                   ('standby', 'power_off'): self._power_off,
+                   ('standby', 'sync'): self._sync}.get((extension, name))
+        if handler is None:
+            return _fault(404, f'Command {body["name"]} not found')
+        if name in _ASYNC_COMMANDS and any(c['command_status'] == 'RUNNING'
+                                           for c in self.commands):
+            return _fault(409, 'Agent is busy: a command is already running')
+        command = {'id': str(uuid.uuid4()), 'command_name': name, 'command_params': params,
+                   'command_status': 'RUNNING', 'command_result': None,
+                   'command_error': None}
+        self.commands.append(command)
+        job = asyncio.create_task(self._execute(command, handler, params))
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+        if request.query.get('wait', 'false').lower() == 'true' or name not in _ASYNC_COMMANDS:
+            await asyncio.shield(job)
+        return web.json_response(command)
+
+    async def _execute(self, command: dict[str, Any], handler, params: dict) -> None:
+        try:
+            command['command_result'] = await handler(params)
+            command['command_status'] = 'SUCCEEDED'
+        except CommandError as e:
+            command['command_error'] = e.payload
+            command['command_status'] = 'FAILED'
+        except Exception as e:  # noqa: BLE001 - reported to the conductor like IPA does
+            command['command_error'] = {'type': type(e).__name__, 'code': 500,
+                                        'message': 'Command execution failed',
+                                        'details': str(e)}
+            command['command_status'] = 'FAILED'
+        self._wake.set()   # IPA heartbeats at once when a command ends
+
+    # -- commands -------------------------------------------------------------------------
+    async def _prepare_image(self, params: dict) -> dict:
+        info = params.get('image_info') or {}
+        image_id, urls = info.get('id'), info.get('urls') or []
+        if not urls:
+            raise CommandError('InvalidCommandParamsError', 'Invalid command parameters',
+                               'image_info has no urls')
+        algo, expected = info.get('os_hash_algo'), info.get('os_hash_value')
+        if not (algo and expected) and info.get('checksum'):
+            algo, expected = 'md5', info['checksum']
+        if not (algo and expected):
+            raise CommandError('InvalidCommandParamsError', 'Invalid command parameters',
+                               f'image {image_id} has no checksum to verify')
+        tmp = f'{self.disk_path}.download'
+        try:
+            actual = await self._download(urls[0], tmp, algo)
+            if actual != expected.lower():
+                raise CommandError(
+                    'ImageChecksumError', 'Error verifying image checksum',
+                    f'Image failed to verify against checksum. location: {urls[0]}; image '
+                    f'ID: {image_id}; image checksum: {actual}; verification checksum: '
+                    f'{expected}')
+            if await asyncio.to_thread(self._read_magic, tmp) == _QCOW2_MAGIC:
+                await self._convert(tmp, self.disk_path)
+            else:
+                await asyncio.to_thread(os.replace, tmp, self.disk_path)
+            size = await asyncio.to_thread(os.path.getsize, self.disk_path)
+            if self.disk_size is not None and size > self.disk_size:
+                raise CommandError('ImageWriteError', 'Error writing image to device',
+                                   f'image {image_id} ({size} bytes) does not fit the '
+                                   f'{self.disk_size} byte disk')
+        finally:
+            await asyncio.to_thread(_unlink, tmp)
+        if params.get('configdrive'):
+            await asyncio.to_thread(self._write_text, f'{self.disk_path}.configdrive',
+                                    str(params['configdrive']))
+        self.images_written += 1
+        return {'result': f'prepare_image: image ({image_id}) written to device '
+                          f'{self.disk_path} '}
+
+    async def _download(self, url: str, dest: str, algo: str) -> str:
+        try:
+            hasher = hashlib.new(algo, usedforsecurity=False)
+        except ValueError:
+            raise CommandError('InvalidCommandParamsError', 'Invalid command parameters',
+                               f'unsupported checksum algorithm {algo!r}') from None
+        try:
+            async with self._session.get(url, headers={}) as resp:
+                if resp.status != 200:
+                    raise CommandError('ImageDownloadError', 'Error downloading image',
+                                       f'Download of {url} failed: HTTP {resp.status}')
+                f = await asyncio.to_thread(open, dest, 'wb')
+                try:
+                    async for chunk in resp.content.iter_chunked(_CHUNK):
+                        hasher.update(chunk)
+                        await asyncio.to_thread(f.write, chunk)
+                finally:
+                    await asyncio.to_thread(f.close)
+        except aiohttp.ClientError as e:
+            raise CommandError('ImageDownloadError', 'Error downloading image',
+                               f'Download of {url} failed: {e}') from e
+        return hasher.hexdigest()
+
+    async def _convert(self, source: str, dest: str) -> None:
+        proc = await asyncio.create_subprocess_exec(
+            'qemu-img', 'convert', '-f', 'qcow2', '-O', 'raw', source, dest,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        _, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise CommandError('ImageWriteError', 'Error writing image to device',
+                               f'qemu-img convert failed: {err.decode(errors="replace")}')
+
+    @staticmethod
+    def _read_magic(path: str) -> bytes:
+        with open(path, 'rb') as f:
+            return f.read(4)
+
+    @staticmethod
+    def _write_text(path: str, text: str) -> None:
+        with open(path, 'w') as f:
+            f.write(text)
+
+    async def _sync(self, params: dict) -> None:
+        await asyncio.to_thread(os.sync)
+        return None
+
+    async def _power_off(self, params: dict) -> None:
+        await asyncio.to_thread(os.sync)
+        self.powered_off.set()
+        self._wake.set()
+        if self.on_power_off is not None:
+            result = self.on_power_off(self)
+            if asyncio.iscoroutine(result):
+                await result
+        return None
+
+
+async def run_fleet(agents: list[SimAgent], ready: Callable[[SimAgent], None]) -> None:
+    """Start every agent, report each, run until cancelled, stop them all."""
+    try:
+        for agent in agents:
+            await agent.start()
+            ready(agent)
+        await asyncio.Event().wait()
+    finally:
+        await asyncio.gather(*(a.stop() for a in agents), return_exceptions=True)
+
+
+def _parse_agent(text: str) -> tuple[list[str], str]:
+    macs, sep, disk = text.partition('=')
+    if not sep or not disk:
+        raise argparse.ArgumentTypeError(f'expected MAC[,MAC...]=DISK_PATH, got {text!r}')
+    return [m for m in macs.split(',') if m], disk
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog='ironic-lite-agent-sim', description=__doc__.split(
+        '\n')[0])
+    parser.add_argument('--api-url', required=True, help='ironic_lite API, e.g. '
+                                                         'http://127.0.0.1:6385')
+    parser.add_argument('--agent', action='append', type=_parse_agent, default=[],
+                        metavar='MAC[,MAC]=DISK', help='one simulated node (repeatable)')
+    parser.add_argument('--agents-file', help='JSON list of {"macs": [...], "disk": path}')
+    parser.add_argument('--host', default='127.0.0.1', help='address the command APIs bind')
+    parser.add_argument('--heartbeat-interval', type=float,
+                        help='seconds between heartbeats (default: from the lookup config)')
+    parser.add_argument('--lookup-interval', type=float, default=1.0)
+    parser.add_argument('--api-version', default='1.68')
+    parser.add_argument('--debug', action='store_true')
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format='%(asctime)s %(levelname)s %(name)s %(message)s')
+    specs = list(args.agent)
+    if args.agents_file:
+        with open(args.agents_file) as f:
+            specs += [(item['macs'], item['disk']) for item in json.load(f)]
+    if not specs:
+        parser.error('no agent given (--agent or --agents-file)')
+
+    def ready(agent: SimAgent) -> None:
+        print(f'READY {",".join(agent.macs)} {agent.port}', flush=True)
+
+    async def run() -> None:
+        agents = [SimAgent(args.api_url, macs, disk, host=args.host,
+                           heartbeat_interval=args.heartbeat_interval,
+                           lookup_interval=args.lookup_interval, api_version=args.api_version)
+                  for macs, disk in specs]
+        task = asyncio.create_task(run_fleet(agents, ready))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    started = time.monotonic()
+    asyncio.run(run())
+    LOG.info('agent simulator stopped after %.1f s', time.monotonic() - started)
+    return 0
+
+
+if __name__ == '__main__':  # pragma: no cover
+    sys.exit(main())
