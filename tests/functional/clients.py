@@ -16,3 +16,17 @@ def ironicclient(url: str, version: str = 'latest'):
     from ironicclient import client as ironic_client
     return ironic_client.get_client(1, endpoint=url, auth_type='none',
                                     os_ironic_api_version=version)
+
+
+def poll(fetch, done, timeout: float = 30.0, interval: float = 0.05):
+    """Call ``fetch()`` until ``done(result)`` holds, as a client polls an asynchronous action
+    (Nova polls ``console_enabled`` after ``PUT …/states/console``); fails at the deadline."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        result = fetch()
+        if done(result):
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f'still {result!r} after {timeout} s')
+        time.sleep(interval)

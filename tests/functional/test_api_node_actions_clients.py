@@ -37,8 +37,9 @@ async def test_openstacksdk_node_actions(harness):
             out['boot'] = bm.get_node_boot_device('sdk-actions')
             out['supported'] = bm.get_node_supported_boot_devices('sdk-actions')
             bm.enable_node_console('sdk-actions')
-            bm.wait_for_node_reservation('sdk-actions', timeout=30)
-            out['console'] = bm.get_node_console('sdk-actions')
+            # The console starts in a conductor worker (202): poll as Nova does.
+            out['console'] = clients.poll(lambda: bm.get_node_console('sdk-actions'),
+                                          lambda c: c['console_enabled'])
             bm.disable_node_console('sdk-actions')
             bm.inject_nmi_to_node('sdk-actions')
             bm.set_node_provision_state('sdk-actions', 'rescue', rescue_password='pw',
