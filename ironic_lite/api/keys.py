@@ -28,3 +28,6 @@ class DriversCache:
 
 DRIVERS_CACHE = web.AppKey('drivers_cache', DriversCache)
 API_VERSION = web.RequestKey('api_version', tuple)
+# ``check(rule) -> bool`` for the request's caller, memoised: may the caller see secrets
+# (``show_password``, ``show_instance_secrets``)? Absent means no.
+SECRETS_CHECK = web.RequestKey('secrets_check', object)

@@ -298,6 +298,18 @@ def _forbidden(rule: str) -> exception.NotAuthorized:
     return exception.NotAuthorized(f'Access was denied to the following resource: {rule}')
 
 
+def _secrets_check(enforcer: policy.Enforcer, ctx: context.RequestContext):
+    """The ``show_password`` / ``show_instance_secrets`` answers for one caller, computed on
+    first use (most requests render no secrets)."""
+    answers: dict[str, bool] = {}
+
+    def check(rule: str) -> bool:
+        if rule not in answers:
+            answers[rule] = bool(enforcer.enforce(rule, {}, ctx.to_policy_values()))
+        return answers[rule]
+    return check
+
+
 def create_middleware(conf: cfg.ConfigOpts):
     enforcer = get_enforcer(conf)
 
@@ -307,6 +319,7 @@ def create_middleware(conf: cfg.ConfigOpts):
     @web.middleware
     async def policy_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         ctx = context.get(request)
+        request[keys.SECRETS_CHECK] = _secrets_check(enforcer, ctx)
         route = request.match_info.route
         resource = getattr(route, 'resource', None)
         if ctx.is_admin or resource is None or auth.is_public(request.path):

@@ -205,4 +205,7 @@ GENERIC_RULES = [
     policy.RuleDefault('show_password', '!',
                        description='Show or mask secrets within node driver information in '
                                    'API responses'),
+    policy.RuleDefault('show_instance_secrets', '!',
+                       description='Show or mask secrets within instance information in API '
+                                   'responses'),
 ]

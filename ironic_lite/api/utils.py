@@ -214,3 +214,10 @@ async def get_node(request: web.Request, ident: str | None = None,
     if with_related:
         return await db.get_node_with_related(ident, with_traits=with_traits)
     return await db.get_node(ident)
+
+
+def shows_secrets(request: web.Request, rule: str) -> bool:
+    """Whether the caller may see unmasked secrets under the policy ``rule``
+    (``show_password``, ``show_instance_secrets``; by default nobody may)."""
+    check = request.get(keys.SECRETS_CHECK)
+    return bool(check and check(rule))

@@ -77,6 +77,18 @@ def _provision_state(ver: mv.Version, value: str | None) -> str | None:
     return value
 
 
+def _instance_info(request: web.Request, info: dict[str, Any]) -> dict[str, Any]:
+    """As upstream: secrets and the configdrive masked, and ``image_url`` too (the agent
+    deploy may keep a temporary URL there) — unless ``show_instance_secrets`` allows."""
+    if utils.shows_secrets(request, 'show_instance_secrets'):
+        return dict(info)
+    info = strutils.mask_dict_password(info, MASK)
+    for key in ('configdrive', 'image_url'):
+        if info.get(key):
+            info[key] = MASK
+    return info
+
+
 def node(request: web.Request, n: models.Node, fields: list[str] | tuple | None = None,
          related: dict[str, Any] | None = None) -> dict[str, Any]:
     ver = utils.version(request)
@@ -96,7 +108,8 @@ def node(request: web.Request, n: models.Node, fields: list[str] | tuple | None 
         elif f == 'provision_state':
             out[f] = _provision_state(ver, n.provision_state)
         elif f == 'driver_info':
-            out[f] = strutils.mask_dict_password(n.driver_info, MASK)
+            out[f] = (dict(n.driver_info) if utils.shows_secrets(request, 'show_password')
+                      else strutils.mask_dict_password(n.driver_info, MASK))
         elif f == 'driver_internal_info':
             info = dict(n.driver_internal_info)
             for key in _HIDDEN_INTERNAL:
@@ -104,10 +117,7 @@ def node(request: web.Request, n: models.Node, fields: list[str] | tuple | None 
                     info[key] = MASK
             out[f] = info
         elif f == 'instance_info':
-            info = strutils.mask_dict_password(n.instance_info, MASK)
-            if info.get('configdrive'):
-                info['configdrive'] = MASK
-            out[f] = info
+            out[f] = _instance_info(request, n.instance_info)
         else:
             value = getattr(n, f)
             out[f] = _ts(value) if isinstance(value, datetime.datetime) else value
