@@ -8,8 +8,9 @@ The kernel iSCSI initiator is not needed: ``qemu-img`` (Debian ``qemu-utils`` pl
 ``-n`` writes into the existing LUN, ``-S 0`` writes zero regions as data (tgtd handles
 WRITE SAME 512 bytes at a time, which is far slower than plain writes). Writes to a part of
 the disk (a partition, a partition table) use qemu's ``raw`` driver ``offset``/``size``
-options on both sides. Every qemu-img runs as an asyncio subprocess with a timeout; its
-``-p`` progress is passed to a callback.
+options on both sides; :func:`read` copies a region of the LUN back into a local file the
+same way (partition tables and filesystem headers the conductor inspects). Every qemu-img
+runs as an asyncio subprocess with a timeout; its ``-p`` progress is passed to a callback.
 """
 from __future__ import annotations
 
@@ -149,6 +150,28 @@ async def write(conf: cfg.ConfigOpts, src: str, src_format: str, target: Target,
         where = f'{target.url} at offset {offset}'
     await _run(cmd, f'Writing image {os.path.basename(src)} to iSCSI target {where}',
                conf.iscsi.write_timeout, progress)
+
+
+async def read(conf: cfg.ConfigOpts, target: Target, offset: int, size: int, dest: str,
+               dest_offset: int = 0) -> None:
+    """Copy ``[offset, offset + size)`` of the LUN into the existing file ``dest`` at
+    ``dest_offset`` (``dest`` must already be at least ``dest_offset + size`` bytes)."""
+    cmd = [conf.iscsi.qemu_img, 'convert', '-n', '--image-opts', target.image_opts(offset, size),
+           '--target-image-opts', _file_opts(dest, 'raw', dest_offset, size)]
+    await _run(cmd, f'Reading {size} bytes at offset {offset} of iSCSI target {target.url}',
+               conf.iscsi.notify_timeout)
+
+
+async def read_head(conf: cfg.ConfigOpts, target: Target, disk_size: int, dest: str,
+                    length: int = 1024 * 1024) -> None:
+    """``dest``: a sparse file as large as the LUN holding its first ``length`` bytes (its
+    partition table), so that ``sfdisk`` sees the disk's real size."""
+    def create() -> None:
+        with open(dest, 'wb') as f:
+            f.truncate(disk_size)
+
+    await asyncio.to_thread(create)
+    await read(conf, target, 0, min(length, disk_size), dest)
 
 
 def data_extents(path: str, merge_gap: int = MERGE_GAP) -> list[tuple[int, int]]:

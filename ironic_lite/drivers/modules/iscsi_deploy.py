@@ -11,8 +11,9 @@
 3. The ramdisk posts ``pass_deploy_info`` ``{address, key, iqn, error[, port, lun,
    notify_port]}`` (the API refuses bad keys before casting); under the node's lock,
    :meth:`ISCSIDeploy.pass_deploy_info` checks again and a worker writes the image
-   (``disk_writer``; partition images laid out by ``disk_layout``), prepares the instance
-   boot, sends ``done`` to ``address:notify_port`` (10000), reboots the node: ``active``.
+   (``disk_writer``; partition images laid out by ``disk_layout``; the config drive and
+   ``preserve_ephemeral`` handled by ``disk_deploy``/``configdrive_partition``), prepares the
+   instance boot, sends ``done`` to ``address:notify_port`` (10000), reboots the node: ``active``.
    Local boot of a partition image goes back to ``wait call-back`` until the ramdisk posts
    ``pass_bootloader_install_info``.
 """
@@ -109,6 +110,7 @@ class ISCSIDeploy(base.DeployInterface):
         if info.get('ephemeral_format') not in (None, ''):
             disk_layout.check_fs_format(info['ephemeral_format'])
         _int(node.properties or {}, 'local_gb', 'properties')
+        disk_deploy.check_preserve_ephemeral(node, is_whole_disk(node))
         pxe_utils.boot_option(node, conf)
 
     # -- prepare / deploy ---------------------------------------------------------------
