@@ -9,7 +9,8 @@ It does what diskimage-builder's ``deploy-ironic`` ramdisk does once booted:
    ``wait call-back``; the simulator polls the node's states for that);
 3. exposes a file as its disk through a real ``tgtd`` target (``bash_ramdisk_target``);
 4. ``POST /v1/nodes/<id>/vendor_passthru/pass_deploy_info`` ``{address, key, iqn, error,
-   port, notify_port}`` and waits for ``done`` on its notify port (10000 on real hardware);
+   port, notify_port}`` and waits for ``done`` on its notify port (10000 on real hardware;
+   a node that fails meanwhile ends the wait, as the conductor powers it off);
 5. stops the target; with local boot, "installs the boot loader" and posts
    ``pass_bootloader_install_info``, waiting for ``done`` again (the API refuses it with 400
    for a whole-disk image: nothing more to do).
@@ -131,11 +132,36 @@ class BashRamdisk:
         finally:
             writer.close()
 
-    async def _wait_done(self) -> None:
-        message = await asyncio.wait_for(self._done.get(), self.done_timeout)
+    async def _wait_done(self, session) -> None:
+        """``done`` on the notify port; a node that fails meanwhile ends the wait (the
+        conductor powers a failed node off: a real ramdisk would just stop there)."""
+        get = asyncio.ensure_future(self._done.get())
+        watch = asyncio.ensure_future(self._watch_failure(session))
+        try:
+            finished, _ = await asyncio.wait((get, watch), timeout=self.done_timeout,
+                                             return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for fut in (get, watch):
+                fut.cancel()
+        if watch in finished:
+            state = watch.result()
+            self.events.append(state)
+            raise RamdiskError(f'node is {state} while its ramdisk waited for done')
+        if get not in finished:
+            raise RamdiskError(f'no done within {self.done_timeout} s')
+        message = get.result()
         if message != b'done':
             raise RamdiskError(f'unexpected notification {message!r}')
         self.events.append('done')
+
+    async def _watch_failure(self, session) -> str:
+        while True:  # once a second: many simulated nodes must not load the API
+            await asyncio.sleep(1.0)
+            async with session.get(f'{self.node_url}/states', headers=HEADERS) as resp:
+                if resp.status == 200:
+                    state = (await resp.json()).get('provision_state')
+                    if state in ('deploy failed', 'error'):
+                        return state
 
     # -- the ramdisk's life ---------------------------------------------------------------
     async def _read_params(self) -> None:
@@ -184,7 +210,7 @@ class BashRamdisk:
                     'port': target.port, 'notify_port': notify_port})
                 if status != 202:
                     raise RamdiskError(f'pass_deploy_info refused with {status}')
-                await self._wait_done()
+                await self._wait_done(session)
             finally:
                 await target.stop()
             if self.params.get('boot_option') != 'local':
@@ -194,7 +220,7 @@ class BashRamdisk:
                 'address': self.address, 'key': key, 'status': 'SUCCEEDED', 'error': '',
                 'notify_port': notify_port})
             if status == 202:
-                await self._wait_done()
+                await self._wait_done(session)
             return 'done'
         finally:
             server.close()
