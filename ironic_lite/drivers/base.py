@@ -6,16 +6,91 @@ interface implementation is a class below, registered as a stevedore entry point
 ``task.ports``, ``task.context``) and runs on the event loop: an implementation whose library
 blocks (pyghmi, file copies, subprocesses) must run that part off the loop
 (``asyncio.to_thread`` or an asyncio subprocess).
+
+Steps (as upstream Ironic): a method decorated with :func:`clean_step` or :func:`deploy_step`
+is a step of its interface, ``{"interface", "step", "priority", "argsinfo", ...}``; the
+conductor collects them with ``get_clean_steps``/``get_deploy_steps`` (``conductor/steps.py``)
+and runs one with ``execute_clean_step``/``execute_deploy_step``. A step returns None when it
+is done, or ``states.DEPLOYWAIT`` when it goes on asynchronously (``deploy.deploy`` waiting
+for its ramdisk).
 """
 from __future__ import annotations
 
 import abc
+import functools
+import inspect
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from oslo_utils import importutils
 
 from ironic_lite.common import exception
 
 if TYPE_CHECKING:  # pragma: no cover
     from ironic_lite.conductor.task_manager import TaskManager
+
+
+# -- steps ---------------------------------------------------------------------------------
+def _check_step_declaration(func: Callable, priority: Any, argsinfo: Any) -> None:
+    """A wrong declaration is a programming error: refuse it when the class is defined."""
+    where = getattr(func, '__qualname__', repr(func))
+    if isinstance(priority, bool) or not isinstance(priority, int) or priority < 0:
+        raise exception.InvalidParameterValue(
+            err=f'Step {where}: priority must be a non-negative integer, not {priority!r}')
+    if argsinfo is None:
+        return
+    if not isinstance(argsinfo, dict):
+        raise exception.InvalidParameterValue(err=f'Step {where}: argsinfo must be a dict')
+    for name, info in argsinfo.items():
+        if not isinstance(info, dict) or not isinstance(info.get('description'), str) or \
+                not isinstance(info.get('required', False), bool) or \
+                set(info) - {'description', 'required'}:
+            raise exception.InvalidParameterValue(
+                err=f'Step {where}: argsinfo of {name!r} must be {{"description": str, '
+                    '"required": bool (optional)}')
+
+
+def clean_step(priority: int, abortable: bool = False, argsinfo: dict | None = None,
+               requires_ramdisk: bool = True) -> Callable[[Callable], Callable]:
+    """Declare an interface method a clean step.
+
+    ``priority`` 0 makes it a step for manual cleaning only; automated cleaning runs the steps
+    with priority > 0, highest first. ``argsinfo``: ``{arg: {"description": str,
+    "required": bool}}`` — the keyword arguments a user may (or must) give in manual cleaning.
+    """
+    def decorator(func: Callable) -> Callable:
+        _check_step_declaration(func, priority, argsinfo)
+        func._clean_step = {'priority': priority, 'abortable': bool(abortable),
+                            'argsinfo': argsinfo, 'requires_ramdisk': requires_ramdisk}
+        return func
+    return decorator
+
+
+def deploy_step(priority: int, argsinfo: dict | None = None,
+                requires_ramdisk: bool = True) -> Callable[[Callable], Callable]:
+    """Declare an interface method a deploy step.
+
+    Steps with priority > 0 run in every deploy, highest first (``deploy.deploy`` is 100);
+    priority 0 steps run only when a deploy template enables them with a priority.
+    """
+    def decorator(func: Callable) -> Callable:
+        _check_step_declaration(func, priority, argsinfo)
+        func._deploy_step = {'priority': priority, 'argsinfo': argsinfo,
+                             'requires_ramdisk': requires_ramdisk}
+        return func
+    return decorator
+
+
+@functools.cache
+def _declared_steps(cls: type, marker: str, interface_type: str) -> tuple[dict, ...]:
+    """Steps declared on ``cls`` (and inherited), as step dicts without args. Cached per class:
+    declarations are fixed once the class exists."""
+    steps = []
+    for name, member in inspect.getmembers(cls, inspect.isfunction):
+        info = getattr(member, marker, None)
+        if info is not None:
+            steps.append({'step': name, 'interface': interface_type, **info})
+    return tuple(steps)
 
 
 class BaseInterface(abc.ABC):
@@ -28,6 +103,26 @@ class BaseInterface(abc.ABC):
     @abc.abstractmethod
     async def validate(self, task: TaskManager) -> None:
         """Raise InvalidParameterValue / MissingParameterValue naming what is wrong."""
+
+    def get_clean_steps(self, task: TaskManager) -> list[dict[str, Any]]:
+        """All clean steps of this interface (enabled or not), unordered; fresh copies."""
+        return [dict(s) for s in _declared_steps(type(self), '_clean_step',
+                                                 self.interface_type)]
+
+    def get_deploy_steps(self, task: TaskManager) -> list[dict[str, Any]]:
+        """All deploy steps of this interface (enabled or not), unordered; fresh copies."""
+        return [dict(s) for s in _declared_steps(type(self), '_deploy_step',
+                                                 self.interface_type)]
+
+    async def execute_clean_step(self, task: TaskManager, step: dict[str, Any]) -> str | None:
+        """Run ``step`` (its ``args`` as keyword arguments); None when done."""
+        return await getattr(self, step['step'])(task, **(step.get('args') or {}))
+
+    async def execute_deploy_step(self, task: TaskManager, step: dict[str, Any]) -> str | None:
+        """Run ``step``; None when done, ``states.DEPLOYWAIT`` when it goes on
+        asynchronously (the deploy interface then finishes through
+        ``deploy_utils.finish_deploy``)."""
+        return await getattr(self, step['step'])(task, **(step.get('args') or {}))
 
 
 class PowerInterface(BaseInterface):
@@ -110,6 +205,18 @@ class BootInterface(BaseInterface):
 
 class DeployInterface(BaseInterface):
     interface_type = 'deploy'
+
+    # The core step: every deploy interface's ``deploy`` (prepare runs before the steps, as
+    # upstream). Implementations need not decorate it; one that does sets its own priority.
+    CORE_STEP: ClassVar[dict[str, Any]] = {'step': 'deploy', 'interface': 'deploy',
+                                           'priority': 100, 'argsinfo': None,
+                                           'requires_ramdisk': True}
+
+    def get_deploy_steps(self, task: TaskManager) -> list[dict[str, Any]]:
+        steps = super().get_deploy_steps(task)
+        if not any(s['step'] == 'deploy' for s in steps):
+            steps.append(dict(self.CORE_STEP))
+        return steps
 
     @abc.abstractmethod
     async def prepare(self, task: TaskManager) -> None:
@@ -218,6 +325,92 @@ class NetworkInterface(BaseInterface):
 
 class BIOSInterface(BaseInterface):
     interface_type = 'bios'
+
+
+RAID_LEVELS = ('0', '1', '2', '5', '6', '1+0', '5+0', '6+0', 'JBOD')
+_RAID_APPLY_ARGSINFO = {
+    'raid_config': {'description': 'The RAID configuration to apply (as the target RAID '
+                                   'configuration: {"logical_disks": [...]}).',
+                    'required': True},
+    'delete_existing': {'description': 'Delete the existing configuration first. '
+                                       'Default true.', 'required': False},
+}
+
+
+class RAIDInterface(BaseInterface):
+    """RAID configuration (API 1.12 ``target_raid_config``), applied by steps."""
+
+    interface_type = 'raid'
+
+    async def validate(self, task: TaskManager) -> None:
+        if task.node.target_raid_config:
+            self.validate_raid_config(task, task.node.target_raid_config)
+
+    def validate_raid_config(self, task: TaskManager, raid_config: Any) -> None:
+        """InvalidParameterValue naming what is wrong in ``raid_config``."""
+        disks = raid_config.get('logical_disks') if isinstance(raid_config, dict) else None
+        if not isinstance(disks, list) or not disks:
+            raise exception.InvalidParameterValue(
+                err='RAID config must have a non-empty "logical_disks" list.')
+        roots = 0
+        for disk in disks:
+            if not isinstance(disk, dict):
+                raise exception.InvalidParameterValue(err='Each logical disk must be an object.')
+            size = disk.get('size_gb')
+            if size != 'MAX' and (not isinstance(size, int) or isinstance(size, bool)
+                                  or size < 1):
+                raise exception.InvalidParameterValue(
+                    err=f'Invalid size_gb {size!r}: a positive integer or "MAX".')
+            if disk.get('raid_level') not in RAID_LEVELS:
+                raise exception.InvalidParameterValue(
+                    err=f'Invalid raid_level {disk.get("raid_level")!r}; expected one of '
+                        f'{", ".join(RAID_LEVELS)}.')
+            roots += bool(disk.get('is_root_volume'))
+        if roots > 1:
+            raise exception.InvalidParameterValue(
+                err='Only one logical disk can be the root volume (is_root_volume).')
+
+    @abc.abstractmethod
+    async def create_configuration(self, task: TaskManager, create_root_volume: bool = True,
+                                   create_nonroot_volumes: bool = True,
+                                   delete_existing: bool = True) -> str | None:
+        """Build the node's ``target_raid_config``; record the result in ``raid_config``."""
+
+    @abc.abstractmethod
+    async def delete_configuration(self, task: TaskManager) -> str | None:
+        """Remove every logical disk; ``raid_config`` becomes empty."""
+
+    @deploy_step(priority=0, argsinfo=_RAID_APPLY_ARGSINFO)
+    async def apply_configuration(self, task: TaskManager, raid_config: dict,
+                                  delete_existing: bool = True) -> str | None:
+        """Deploy step (from a deploy template): make ``raid_config`` the target, build it."""
+        self.validate_raid_config(task, raid_config)
+        await task.save(target_raid_config=raid_config)
+        return await self.create_configuration(task, delete_existing=delete_existing)
+
+
+# RAID is not a stevedore-loaded interface type here: a node's ``raid_interface`` names its
+# implementation directly (``no-raid``, the default, has none). Imported lazily by name so
+# this contract module never imports an implementation module at load time.
+_RAID_IMPLEMENTATIONS = {'fake': 'ironic_lite.drivers.modules.fake.FakeRAID'}
+_raid_instances: dict[str, RAIDInterface] = {}
+
+
+def get_raid_interface(node: Any) -> RAIDInterface | None:
+    name = getattr(node, 'raid_interface', None) or 'no-raid'
+    path = _RAID_IMPLEMENTATIONS.get(name)
+    if path is None:
+        return None
+    if name not in _raid_instances:
+        _raid_instances[name] = importutils.import_object(path)
+    return _raid_instances[name]
+
+
+def get_interface(task: TaskManager, interface_type: str) -> BaseInterface | None:
+    """The node's interface of ``interface_type`` (steps name interfaces by type), or None."""
+    if interface_type == 'raid':
+        return get_raid_interface(task.node)
+    return getattr(task.driver, interface_type, None)
 
 
 class StorageInterface(BaseInterface):

@@ -4,10 +4,17 @@ Power state is the node's stored power state. The fake deploy finishes synchrono
 node's ``driver_info`` has ``fake_deploy_wait: true``, in which case it waits for a callback like
 a real ramdisk deploy: a ``pass_deploy_info`` vendor call or an agent ``heartbeat`` finishes it.
 Delays come from the ``[fake]`` options (upstream has the same group).
+
+Steps, as upstream's fakes: ``deploy.deploy`` (the core deploy step, priority 100),
+``bios.apply_configuration``/``bios.factory_reset`` and ``raid.create_configuration``/
+``raid.delete_configuration`` (clean steps, priority 0: manual cleaning only) plus
+``raid.apply_configuration`` (deploy step from a template). Settings and RAID results are really
+recorded: the node's BIOS settings table and its ``raid_config``.
 """
 from __future__ import annotations
 
 import asyncio
+import datetime
 from typing import Any
 
 from oslo_config import cfg
@@ -156,6 +163,7 @@ class FakeDeploy(base.DeployInterface):
     async def prepare(self, task) -> None:
         await task.driver.boot.prepare_ramdisk(task, {})
 
+    @base.deploy_step(priority=100)
     async def deploy(self, task) -> str | None:
         await _delay(CONF.fake.deploy_delay)
         if _waits_for_callback(task.node):
@@ -250,9 +258,100 @@ class FakeRescue(base.RescueInterface):
         return states.ACTIVE
 
 
+_BIOS_SETTINGS_ARGSINFO = {
+    'settings': {'description': 'List of BIOS settings, each a {"name": ..., "value": ...} '
+                                'object.', 'required': True},
+}
+
+
+def _bios_settings(settings: Any) -> dict[str, str | None]:
+    if not isinstance(settings, list) or not all(
+            isinstance(s, dict) and isinstance(s.get('name'), str) and s['name']
+            and set(s) <= {'name', 'value'} for s in settings):
+        raise exception.InvalidParameterValue(
+            err=f'BIOS settings must be a list of {{"name": ..., "value": ...}} objects, '
+                f'not {settings!r}')
+    return {s['name']: None if s.get('value') is None else str(s['value']) for s in settings}
+
+
 class FakeBIOS(base.BIOSInterface):
+    """As upstream's fake: the applied settings become the node's cached BIOS settings
+    (``GET /v1/nodes/{node}/bios``); a factory reset empties them."""
+
     async def validate(self, task) -> None:
         pass
+
+    @base.deploy_step(priority=0, argsinfo=_BIOS_SETTINGS_ARGSINFO)
+    @base.clean_step(priority=0, argsinfo=_BIOS_SETTINGS_ARGSINFO)
+    async def apply_configuration(self, task, settings: list) -> None:
+        wanted = _bios_settings(settings)
+        await task.res.db.set_bios_settings(task.node.id, wanted)
+
+    @base.deploy_step(priority=0)
+    @base.clean_step(priority=0)
+    async def factory_reset(self, task) -> None:
+        await task.res.db.set_bios_settings(task.node.id, {})
+
+
+def _updated_capabilities(current: Any, **values: str) -> str:
+    """``properties/capabilities`` is "key:value,key:value" (upstream's format)."""
+    caps = {}
+    for item in str(current or '').split(','):
+        key, sep, value = item.partition(':')
+        if sep and key.strip():
+            caps[key.strip()] = value.strip()
+    caps.update(values)
+    return ','.join(f'{k}:{v}' for k, v in caps.items())
+
+
+class FakeRAID(base.RAIDInterface):
+    """Builds ``target_raid_config`` at once and records it as the node's ``raid_config``
+    (with ``last_updated``); the root volume's size, root device hint and RAID level go to the
+    node's properties, as upstream records a real controller's result."""
+
+    @base.clean_step(priority=0, argsinfo={
+        'create_root_volume': {'description': 'Create the root volume. Default true.',
+                               'required': False},
+        'create_nonroot_volumes': {'description': 'Create the non-root volumes. Default true.',
+                                   'required': False},
+        'delete_existing': {'description': 'Delete the existing configuration first. '
+                                           'Default true.', 'required': False}})
+    async def create_configuration(self, task, create_root_volume: bool = True,
+                                   create_nonroot_volumes: bool = True,
+                                   delete_existing: bool = True) -> None:
+        node = task.node
+        target = node.target_raid_config or {}
+        if not target.get('logical_disks'):
+            raise exception.MissingParameterValue(
+                err=f'Node {node.uuid} has no target RAID configuration '
+                    '(PUT /v1/nodes/{node}/states/raid).')
+        self.validate_raid_config(task, target)
+        disks = [dict(d) for d in target['logical_disks']
+                 if (create_root_volume if d.get('is_root_volume') else create_nonroot_volumes)]
+        if not disks:
+            raise exception.MissingParameterValue(
+                err=f'Node {node.uuid} has an empty target RAID configuration after filtering '
+                    'root and non-root volumes.')
+        if not delete_existing:
+            disks = list((node.raid_config or {}).get('logical_disks') or []) + disks
+        now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None).isoformat()
+        values: dict[str, Any] = {'raid_config': {'logical_disks': disks,
+                                                  'last_updated': now}}
+        root = next((d for d in disks if d.get('is_root_volume')), None)
+        if root is not None:
+            props = dict(node.properties or {})
+            if isinstance(root.get('size_gb'), int):
+                props['local_gb'] = root['size_gb']
+            if root.get('root_device_hint'):
+                props['root_device'] = root['root_device_hint']
+            props['capabilities'] = _updated_capabilities(props.get('capabilities'),
+                                                          raid_level=root['raid_level'])
+            values['properties'] = props
+        await task.save(**values)
+
+    @base.clean_step(priority=0)
+    async def delete_configuration(self, task) -> None:
+        await task.save(raid_config={})
 
 
 class FakeStorage(base.StorageInterface):
