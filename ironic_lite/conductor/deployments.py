@@ -3,6 +3,11 @@
 Each ``start_*`` runs under the node's exclusive lock, moves the state machine and hands the
 slow part to a worker (which keeps the lock). Failures land in ``last_error`` and the failure
 state; they never leave the node in ``deploying`` or ``deleting``.
+
+A deploy is ``deploy.prepare`` followed by the node's deploy steps (``conductor/steps.py``
+works them out, ``drivers/deploy_utils.py`` runs them): steps with priority > 100 before the
+core step ``deploy.deploy``, the others after it — also when ``deploy.deploy`` waits for a
+ramdisk, in which case the deploy interface runs them through ``deploy_utils.finish_deploy``.
 """
 from __future__ import annotations
 
@@ -13,7 +18,8 @@ from typing import Any
 from ironic_lite.common import configdrive as configdrive_builder
 from ironic_lite.common import exception, states
 from ironic_lite.common.intents import CLEARED
-from ironic_lite.conductor import cleaning, utils
+from ironic_lite.conductor import cleaning, steps, utils
+from ironic_lite.drivers import deploy_utils
 
 LOG = logging.getLogger(__name__)
 
@@ -27,13 +33,17 @@ async def start_deploy(task, event: str, configdrive: Any = None, **_: Any) -> N
     if configdrive:
         instance_info['configdrive'] = configdrive
     info = dict(task.node.driver_internal_info)
-    for key in ('agent_url', 'agent_last_heartbeat', 'agent_secret_token', 'deploy_started'):
+    for key in ('agent_url', 'agent_last_heartbeat', 'agent_secret_token', 'deploy_started',
+                *deploy_utils.STEP_KEYS):
         info.pop(key, None)
     extra = {**CLEARED, 'last_error': None, 'instance_info': instance_info,
-             'driver_internal_info': info}
+             'driver_internal_info': info, 'deploy_step': {}}
     results = await utils.validate_interfaces(task, ('power', 'deploy'))
     try:
         utils.raise_if_invalid(results)
+        # as upstream before it accepts a deploy: instance traits and the steps of the deploy
+        # templates they match must be valid for this node
+        await steps.validated_template_steps(task)
     except exception.InvalidParameterValue as e:
         await task.process_event(event, extra=extra)
         await utils.fail_task(task, 'fail', f'Failed to deploy: {e}')
@@ -44,21 +54,28 @@ async def start_deploy(task, event: str, configdrive: Any = None, **_: Any) -> N
 async def _do_deploy(task) -> None:
     try:
         await task.driver.deploy.prepare(task)
-        result = await task.driver.deploy.deploy(task)
     except Exception as e:
-        await _deploy_failed(task, e)
+        await _deploy_failed(task, utils.error_message('Deploy', e), e)
         return
-    if result == states.DEPLOYWAIT:
-        await task.process_event('wait')
-    elif task.node.provision_state == states.DEPLOYING:
-        await task.process_event('done')
+    try:
+        # templates are read again: they may have changed since the request was accepted
+        deploy_steps = await steps.set_node_deployment_steps(task)
+    except Exception as e:
+        await _deploy_failed(task, 'Error while getting deploy steps; cannot deploy to node '
+                                   f'{task.node.uuid}. Error: {e}', e)
+        return
+    if not deploy_steps:
+        await _deploy_failed(task, 'Error while getting deploy steps: no steps returned for '
+                                   f'node {task.node.uuid}')
+        return
+    await deploy_utils.run_deploy_steps(task, 0)
     LOG.info('Deploy of node %s: %s', task.node.uuid, task.node.provision_state)
 
 
-async def _deploy_failed(task, err: Exception) -> None:
-    if not isinstance(err, exception.IronicLiteException):
+async def _deploy_failed(task, message: str, err: Exception | None = None) -> None:
+    if err is not None and not isinstance(err, exception.IronicLiteException):
         LOG.exception('Unexpected error deploying node %s', task.node.uuid)
-    await utils.fail_task(task, 'fail', utils.error_message('Deploy', err))
+    await utils.fail_task(task, 'fail', message, **deploy_utils.cleared_step_values(task.node))
     await clean_up_after_failure(task)
 
 
@@ -72,7 +89,7 @@ async def clean_up_after_failure(task) -> None:
 
 async def fail_deploy(task, message: str) -> None:
     """Fail a node waiting in (or resuming from) ``wait call-back``."""
-    await utils.fail_task(task, 'fail', message)
+    await utils.fail_task(task, 'fail', message, **deploy_utils.cleared_step_values(task.node))
     await clean_up_after_failure(task)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from ironic_lite.common import exception, states
 from ironic_lite.common.intents import CLEARED
 from ironic_lite.conductor import cleaning, deployments, rescue, utils
+from ironic_lite.drivers import deploy_utils
 
 LOG = logging.getLogger(__name__)
 
@@ -54,7 +55,10 @@ async def _clean(task, clean_steps: list | None = None, **_: Any) -> None:
 async def _abort(task, **_: Any) -> None:
     state = task.node.provision_state
     message = f'Aborted by user request in state "{state}".'
-    await task.process_event('abort', extra={**CLEARED, 'last_error': message})
+    extra = {**CLEARED, 'last_error': message}
+    if state == states.DEPLOYWAIT:  # the deploy's steps end with it
+        extra.update(deploy_utils.cleared_step_values(task.node))
+    await task.process_event('abort', extra=extra)
     if state == states.DEPLOYWAIT:
         await deployments.clean_up_after_failure(task)
 

@@ -1,25 +1,111 @@
-"""Steps shared by deploy interfaces, expressed through the task's state machine."""
+"""Steps shared by deploy interfaces, expressed through the task's state machine.
+
+A deploy is a list of deploy steps (``conductor/steps.py`` works it out: the driver's enabled
+steps plus those of matching deploy templates, highest priority first) stored in
+``driver_internal_info['deploy_steps']``; :func:`run_deploy_steps` runs them in order, showing
+the running one in ``node.deploy_step`` and its position in ``deploy_step_index``. When the
+core step ``deploy.deploy`` waits for its ramdisk (``wait call-back``), the deploy interface
+ends the deploy later through :func:`finish_deploy`, which runs the steps after it (those
+with priority < 100) before the node goes ``active``. Both live here, next to the deploy
+interfaces, so that drivers never import the conductor.
+"""
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ironic_lite.common import states
+from ironic_lite.common import exception, states
 from ironic_lite.common.intents import CLEARED
+from ironic_lite.drivers import base
 
 LOG = logging.getLogger(__name__)
 
+# driver_internal_info keys of one deploy's steps; gone when it ends (success or failure).
+STEP_KEYS = ('deploy_steps', 'deploy_step_index')
+
+
+def step_id(step: dict[str, Any]) -> str:
+    """``<interface>.<step>``, how upstream names a step in messages."""
+    return f"{step.get('interface')}.{step.get('step')}"
+
+
+def cleared_step_values(node: Any) -> dict[str, Any]:
+    """Node fields that forget the deploy's steps (for a save or a state change)."""
+    info = {k: v for k, v in (node.driver_internal_info or {}).items() if k not in STEP_KEYS}
+    return {'deploy_step': {}, 'driver_internal_info': info}
+
+
+async def run_deploy_steps(task, start: int) -> None:
+    """Run the node's deploy steps from index ``start`` on, then move it to ``active``.
+
+    Runs under the node's exclusive lock with the node in ``deploying``. A step returning
+    ``states.DEPLOYWAIT`` leaves the node in ``wait call-back`` (its interface finishes with
+    :func:`finish_deploy`); a failing step fails the deploy with a ``last_error`` naming it.
+    """
+    steps = list((task.node.driver_internal_info or {}).get('deploy_steps') or [])
+    for index in range(start, len(steps)):
+        step = steps[index]
+        info = dict(task.node.driver_internal_info)
+        info['deploy_step_index'] = index
+        await task.save(deploy_step=step, driver_internal_info=info)
+        LOG.info('Node %s: executing deploy step %s', task.node.uuid, step_id(step))
+        try:
+            iface = base.get_interface(task, step['interface'])
+            if iface is None:
+                raise exception.InvalidParameterValue(
+                    err=f'the node has no {step["interface"]} interface')
+            result = await iface.execute_deploy_step(task, step)
+        except Exception as e:
+            if not isinstance(e, exception.IronicLiteException):
+                LOG.exception('Unexpected error in deploy step %s of node %s', step_id(step),
+                              task.node.uuid)
+            await fail_deploy(task, f'Deploy step {step_id(step)} failed: '
+                                    f'{e or e.__class__.__name__}',
+                              task.driver.deploy.clean_up)
+            return
+        if result == states.DEPLOYWAIT:
+            LOG.info('Node %s: deploy step %s goes on asynchronously', task.node.uuid,
+                     step_id(step))
+            if task.node.provision_state != states.DEPLOYWAIT:
+                await task.process_event('wait')
+            return
+        if result is not None:
+            await fail_deploy(task, f'Deploy step {step_id(step)} returned an unexpected '
+                                    f'value: {result!r}', task.driver.deploy.clean_up)
+            return
+        if task.node.provision_state != states.DEPLOYING:
+            # the step's interface ended the deploy itself (e.g. failed it)
+            return
+    await task.process_event('done', extra=cleared_step_values(task.node))
+
+
+async def finish_deploy(task) -> None:
+    """Where a deploy interface ends a deploy whose ``deploy.deploy`` step waited for its
+    ramdisk: the instance is in place and bootable. Runs the remaining deploy steps, then the
+    node goes ``active`` (or ``deploy failed`` when a step fails).
+
+    Runs under the node's exclusive lock, in ``deploying`` (``wait call-back`` is resumed).
+    """
+    if task.node.provision_state == states.DEPLOYWAIT:
+        await task.process_event('resume')
+    info = task.node.driver_internal_info or {}
+    index = info.get('deploy_step_index')
+    if index is None or not info.get('deploy_steps'):
+        # a deploy started without steps (e.g. before an upgrade): nothing else to run
+        await task.process_event('done', extra=cleared_step_values(task.node))
+        return
+    await run_deploy_steps(task, index + 1)
+
 
 async def resume_and_finish_deploy(task) -> None:
-    """A ramdisk called back and the image is in place: boot the instance, go active.
-
-    Runs under the node's exclusive lock; ``wait call-back`` → ``deploying`` → ``active``.
+    """A ramdisk called back and the image is in place: boot the instance, run the remaining
+    deploy steps, go active (``wait call-back`` → ``deploying`` → ``active``).
     """
     if task.node.provision_state == states.DEPLOYWAIT:
         await task.process_event('resume')
     await task.driver.boot.prepare_instance(task)
-    await task.process_event('done')
+    await finish_deploy(task)
 
 
 async def fail_deploy(task, message: str,
@@ -30,7 +116,8 @@ async def fail_deploy(task, message: str,
     A node no longer in a state that can fail (e.g. already torn down) just gets the error.
     """
     LOG.error('Node %s: %s', task.node.uuid, message)
-    values = {'last_error': message, 'target_power_state': None, **CLEARED}
+    values = {'last_error': message, 'target_power_state': None, **CLEARED,
+              **cleared_step_values(task.node)}
     if states.is_valid_event(task.node.provision_state, 'fail'):
         await task.process_event('fail', extra=values)
     else:

@@ -1,8 +1,8 @@
 """``/v1/deploy_templates`` (1.55): named sets of deploy steps, matched to nodes by trait.
 
 A template's name is a trait (standard os-traits name or ``CUSTOM_…``); its steps are
-``{"interface", "step", "args", "priority"}``. ironic_lite stores and validates templates;
-deploys do not run their steps yet (see doc/api-resources.md). Hidden (404) below 1.55.
+``{"interface", "step", "args", "priority"}``. Deploys run the steps of the templates named by
+the node's instance traits (conductor side, see doc/api-resources.md). Hidden (404) below 1.55.
 """
 from __future__ import annotations
 

@@ -40,13 +40,30 @@ JSON_PATCH = {
     },
 }
 
+# Manual cleaning steps, checked as upstream's API does (400 before anything is cast): an
+# interface that can have clean steps, a step name, optional args; nothing else.
+CLEAN_STEPS = {
+    'type': 'array',
+    'items': {
+        'type': 'object',
+        'properties': {
+            'interface': {'enum': ['bios', 'deploy', 'firmware', 'management', 'power',
+                                   'raid', 'vendor']},
+            'step': {'type': 'string', 'minLength': 1},
+            'args': {'type': 'object'},
+        },
+        'required': ['interface', 'step'],
+        'additionalProperties': False,
+    },
+}
+
 PROVISION = {
     'type': 'object',
     'title': 'Provision state change',
     'properties': {
         'target': {'type': 'string', 'enum': sorted(states.VERBS)},
         'configdrive': {'type': ['string', 'object', 'null']},
-        'clean_steps': STEPS, 'deploy_steps': STEPS, 'service_steps': STEPS,
+        'clean_steps': CLEAN_STEPS, 'deploy_steps': STEPS, 'service_steps': STEPS,
         'rescue_password': {'type': 'string', 'maxLength': 255},
         'disable_ramdisk': BOOL,
         'runbook': NULL_STR,
@@ -106,8 +123,8 @@ HEARTBEAT = {
     'properties': {
         'callback_url': {'type': 'string'},
         'agent_version': NULL_STR, 'agent_token': NULL_STR,
-        'agent_verify_ca': NULL_STR, 'agent_status': NULL_STR,
-        'agent_status_message': TEXT,
+        'agent_verify_ca': TEXT,   # a PEM certificate: longer than 255
+        'agent_status': NULL_STR, 'agent_status_message': TEXT,
     },
     'required': ['callback_url'],
 }

@@ -244,7 +244,7 @@ class AgentDeploy(base.DeployInterface):
                     if k not in ('agent_secret_token', 'agent_url', 'agent_deploy_started')}
             await task.save(power_state=states.POWER_ON, target_power_state=None,
                             driver_internal_info=info)
-            await task.process_event('done')
+            await deploy_utils.finish_deploy(task)  # remaining deploy steps, then active
         except Exception as e:
             if not isinstance(e, exception.IronicLiteException):
                 LOG.exception('Unexpected error finishing the deploy of node %s', node.uuid)

@@ -239,7 +239,7 @@ class ISCSIDeploy(base.DeployInterface):
             await asyncio.to_thread(shutil.rmtree, image_dir(task.res.conf, task.node.uuid),
                                     True)
             await task.set_driver_internal_info(**{deploy_key.HASH_FIELD: None})
-            await task.process_event('done')
+            await deploy_utils.finish_deploy(task)  # remaining deploy steps, then active
             LOG.info('Node %s deployed through iSCSI', task.node.uuid)
         except Exception as e:
             await self._fail(task, e)
