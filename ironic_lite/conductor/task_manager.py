@@ -58,17 +58,12 @@ class TaskManager:
 
     # -- lifecycle ----------------------------------------------------------------------
     async def __aenter__(self) -> TaskManager:
-        db = self.res.db
-        if isinstance(self.node_ident, int):
-            node_id = self.node_ident
-        else:
-            node_id = (await db.get_node(self.node_ident)).id
+        # node and ports come with the lock in one transaction: one database round trip
         if self.shared:
-            self.node = await db.get_node(node_id)
+            self.node, self.ports = await self.res.db.get_node_with_ports(self.node_ident)
         else:
-            await self._lock(node_id)
+            await self._lock(self.node_ident)
         try:
-            self.ports = await db.list_ports(node_id=self.node.id)
             self.driver = self.res.drivers.get_driver(self.node)
         except BaseException:
             await self.release_resources()
@@ -85,7 +80,7 @@ class TaskManager:
             return  # the worker owns the lock now
         await self.release_resources()
 
-    async def _lock(self, node_id: int) -> None:
+    async def _lock(self, node_ident: int | str) -> None:
         conf = self.res.conf.conductor
         stop = (tenacity.stop_never if self.patient
                 else tenacity.stop_after_attempt(conf.node_locked_retry_attempts + 1))
@@ -95,7 +90,8 @@ class TaskManager:
             reraise=True)
         async for attempt in retrying:
             with attempt:
-                self.node = await self.res.db.reserve_node(self.res.host, node_id)
+                self.node, self.ports = await self.res.db.reserve_node_with_ports(
+                    self.res.host, node_ident)
         self._locked = True
         LOG.debug('Node %s locked for %s', self.node.uuid, self.purpose)
 

@@ -251,19 +251,38 @@ class Connection(TraitsMixin, ResourcesMixin):
                 raise exception.NodeLocked(node=node.uuid, host=node.reservation)
 
     # -- node locks -----------------------------------------------------------------------
-    def reserve_node(self, tag: str, node_id: int) -> models.Node:
+    def reserve_node(self, tag: str, ident: int | str) -> models.Node:
         """Take the node's exclusive lock for ``tag``: one atomic compare-and-set."""
+        return self.reserve_node_with_ports(tag, ident, with_ports=False)[0]
+
+    def reserve_node_with_ports(self, tag: str, ident: int | str, with_ports: bool = True
+                                ) -> tuple[models.Node, list[models.Port]]:
+        """Lock the node (id, UUID or name) for ``tag`` and read it and its ports, in one
+        transaction: what starting an exclusive task needs."""
+        cond = self._node_cond(ident)
         with self._writer() as session:
             result = session.execute(
-                update(models.Node)
-                .where(models.Node.id == node_id, models.Node.reservation.is_(None))
+                update(models.Node).where(cond, models.Node.reservation.is_(None))
                 .values(reservation=tag))
-            node = session.scalars(select(models.Node).where(models.Node.id == node_id)).first()
+            node = session.scalars(select(models.Node).where(cond)).first()
+            ports = (list(session.scalars(select(models.Port).where(
+                models.Port.node_id == node.id).order_by(models.Port.id)))
+                if with_ports and node is not None and result.rowcount == 1 else [])
         if node is None:
-            raise exception.NodeNotFound(node=node_id)
+            raise exception.NodeNotFound(node=ident)
         if result.rowcount != 1:
             raise exception.NodeLocked(node=node.uuid, host=node.reservation)
-        return node
+        return node, ports
+
+    def get_node_with_ports(self, ident: int | str) -> tuple[models.Node, list[models.Port]]:
+        """A node (id, UUID or name) and its ports, in one transaction (shared tasks)."""
+        with self._reader() as session:
+            node = session.scalars(select(models.Node).where(self._node_cond(ident))).first()
+            if node is None:
+                raise exception.NodeNotFound(node=ident)
+            ports = list(session.scalars(select(models.Port).where(
+                models.Port.node_id == node.id).order_by(models.Port.id)))
+        return node, ports
 
     def release_node(self, tag: str, node_id: int) -> None:
         with self._writer() as session:

@@ -76,6 +76,25 @@ def test_reserve_and_release(conn):
         conn.reserve_node('host-a', node.id + 1000)
 
 
+def test_reserve_with_ports_by_uuid_or_name(conn):
+    node = _node(conn, name='named')
+    other = _node(conn)
+    for mac in ('52:54:00:00:00:02', '52:54:00:00:00:01'):
+        conn.create_port({'address': mac, 'node_id': node.id})
+    conn.create_port({'address': '52:54:00:00:00:03', 'node_id': other.id})
+    locked, ports = conn.reserve_node_with_ports('host-a', node.uuid)
+    assert locked.reservation == 'host-a'
+    assert [p.address for p in ports] == ['52:54:00:00:00:02', '52:54:00:00:00:01']
+    with pytest.raises(exception.NodeLocked):
+        conn.reserve_node_with_ports('host-b', 'named')
+    shown, ports = conn.get_node_with_ports('named')
+    assert shown.reservation == 'host-a' and len(ports) == 2
+    with pytest.raises(exception.NodeNotFound):
+        conn.reserve_node_with_ports('host-a', 'no-such-node')
+    with pytest.raises(exception.NodeNotFound):
+        conn.get_node_with_ports('no-such-node')
+
+
 def test_concurrent_reservations_have_exactly_one_winner(conn):
     node = _node(conn)
     winners, errors = [], []
