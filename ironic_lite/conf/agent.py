@@ -27,6 +27,14 @@ opts = [
                     'power the node off, before powering it off through the BMC.'),
     cfg.FloatOpt('post_deploy_get_power_state_retry_interval', default=5, min=0,
                  help='Seconds between those power state checks.'),
+    cfg.StrOpt('verify_ca', default='True',
+               help='How the conductor verifies the TLS certificate of an agent whose '
+                    'callback URL is https and that did not send its own certificate '
+                    '(agent_verify_ca, automatic TLS of ironic-python-agent with API 1.68): '
+                    'True uses the system CA store, False disables verification, anything '
+                    'else is the path of a CA bundle file or a directory of CA '
+                    'certificates. Overridden per node by driver_info/agent_verify_ca; '
+                    'ignored when the agent sent its certificate.'),
 ]
 
 

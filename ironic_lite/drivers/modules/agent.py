@@ -44,11 +44,17 @@ AGENT_IMAGE_DIR = 'agent_images'
 # ends (a later ramdisk must look up again and gets a new token).
 _RUN_KEYS = ('agent_secret_token', 'agent_url', 'agent_version', 'agent_last_heartbeat',
              'agent_verify_ca', 'agent_deploy_started', 'agent_image_info')
+# What identifies the agent of the run that just ended (its token, URL and TLS certificate):
+# gone once the deploy is over, as upstream's wipe_token_and_url.
+_END_KEYS = ('agent_secret_token', 'agent_url', 'agent_verify_ca', 'agent_deploy_started')
 
 PROPERTIES = {
     'image_download_source': 'Where the agent downloads the image: "http" (the http(s) '
                              'image source itself) or "local" (the conductor\'s HTTP image '
                              'cache). Optional; [agent]image_download_source by default.',
+    'agent_verify_ca': 'How the TLS certificate of an https agent that did not send its own '
+                       'is verified: true (system CAs), false (not verified) or the path of '
+                       'a CA bundle or directory. Optional; [agent]verify_ca by default.',
 }
 
 
@@ -241,7 +247,7 @@ class AgentDeploy(base.DeployInterface):
             await task.driver.power.set_power_state(task, states.POWER_ON)
             await asyncio.to_thread(_unlink, self._image_path(task))
             info = {k: v for k, v in task.node.driver_internal_info.items()
-                    if k not in ('agent_secret_token', 'agent_url', 'agent_deploy_started')}
+                    if k not in _END_KEYS}
             await task.save(power_state=states.POWER_ON, target_power_state=None,
                             driver_internal_info=info)
             await deploy_utils.finish_deploy(task)  # remaining deploy steps, then active
@@ -278,5 +284,4 @@ class AgentDeploy(base.DeployInterface):
         await task.driver.boot.clean_up_ramdisk(task)
         await task.driver.boot.clean_up_instance(task)
         await asyncio.to_thread(_unlink, self._image_path(task))
-        await task.set_driver_internal_info(
-            **dict.fromkeys(('agent_secret_token', 'agent_url', 'agent_deploy_started')))
+        await task.set_driver_internal_info(**dict.fromkeys(_END_KEYS))

@@ -6,14 +6,28 @@ with ``{"name": "standby.prepare_image", "params": {...}}``; the answer is one c
 ``command_error``). ``GET {agent_url}/v1/commands/`` lists every command as ``{"commands":
 [...]}``. Every request has a timeout (``[agent]command_timeout``) and connection failures are
 retried ``[agent]max_command_attempts`` times; nothing here blocks the event loop.
+
+TLS (``https`` agent URLs), as upstream's ``_get_verify``: the certificate the agent sent in its
+heartbeat (``driver_internal_info['agent_verify_ca']``, IPA's automatic TLS from API 1.68) is
+the ONLY trust anchor for that agent — no system CAs; without one, ``driver_info/agent_verify_ca``
+or ``[agent]verify_ca`` decides (True: system CAs, False: no verification, else a CA file or
+directory). SSL contexts are built in a thread and cached per CA, so a heartbeat never loads
+certificates on the event loop. A certificate that does not verify is reported at once (not
+retried): it will not verify on a second attempt either.
 """
 from __future__ import annotations
 
+import asyncio
+import collections
+import hashlib
 import logging
+import os
+import ssl
 from typing import Any
 
 import aiohttp
 from oslo_config import cfg
+from oslo_utils import strutils
 
 from ironic_lite.common import exception
 
@@ -39,6 +53,35 @@ def command_error(command: dict[str, Any]) -> str:
     return str(error)
 
 
+# SSL contexts by CA (the agent's PEM digest, or a CA path with its mtime): building one parses
+# certificates, which must not happen on the event loop for every heartbeat. Bounded LRU: one
+# entry per agent run at most, old runs' certificates age out.
+_CONTEXTS: collections.OrderedDict[tuple, ssl.SSLContext] = collections.OrderedDict()
+_MAX_CONTEXTS = 512
+
+
+def _client_context(cadata: str | None = None, cafile: str | None = None,
+                    capath: str | None = None) -> ssl.SSLContext:
+    # PROTOCOL_TLS_CLIENT checks the host name and requires a certificate, and loads no system
+    # CAs: only what is given here is trusted.
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2   # IPA's default tls_min_version
+    ctx.load_verify_locations(cafile=cafile, capath=capath, cadata=cadata)
+    return ctx
+
+
+async def _cached_context(key: tuple, **locations: str) -> ssl.SSLContext:
+    ctx = _CONTEXTS.get(key)
+    if ctx is not None:
+        _CONTEXTS.move_to_end(key)
+        return ctx
+    ctx = await asyncio.to_thread(_client_context, **locations)
+    _CONTEXTS[key] = ctx
+    while len(_CONTEXTS) > _MAX_CONTEXTS:
+        _CONTEXTS.popitem(last=False)
+    return ctx
+
+
 class AgentClient:
     """One client per operation; ``conf`` is the service configuration."""
 
@@ -55,13 +98,57 @@ class AgentClient:
     def _timeout(self) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(total=self.conf.agent.command_timeout)
 
+    async def _tls(self, node, url: str) -> tuple[ssl.SSLContext | bool, str]:
+        """``(ssl argument for aiohttp, what the agent's certificate is checked against)``."""
+        if not url.lower().startswith('https:'):
+            return True, 'plain HTTP'
+        pem = (node.driver_internal_info or {}).get('agent_verify_ca')
+        if pem:
+            what = 'the certificate the agent sent in its heartbeat (agent_verify_ca)'
+            try:
+                ctx = await _cached_context(
+                    ('cadata', hashlib.sha256(pem.encode()).digest()), cadata=pem)
+            except (ssl.SSLError, ValueError) as e:
+                raise AgentConnectionFailed(
+                    reason=f'{what} for node {node.uuid} is not a usable CA certificate: '
+                           f'{e}') from e
+            return ctx, what
+        value = (node.driver_info or {}).get('agent_verify_ca')
+        source = f'driver_info/agent_verify_ca of node {node.uuid}'
+        if value is None:
+            value, source = self.conf.agent.verify_ca, '[agent]verify_ca'
+        if isinstance(value, str):
+            try:
+                value = strutils.bool_from_string(value, strict=True)
+            except ValueError:
+                pass
+        if value is True:
+            return True, f'the system CA store ({source})'   # aiohttp's prebuilt context
+        if value is False:
+            return False, f'nothing: verification is disabled by {source}'
+        path = str(value)
+        try:
+            st = os.stat(path)   # a local stat; the context build itself runs in a thread
+        except OSError:
+            raise exception.InvalidParameterValue(
+                err=f'Agent CA {path!r} ({source}) is neither a path nor a boolean') from None
+        locations = {'capath': path} if os.path.isdir(path) else {'cafile': path}
+        try:
+            ctx = await _cached_context(('path', path, st.st_mtime_ns, st.st_size),
+                                        **locations)
+        except (ssl.SSLError, OSError) as e:
+            raise exception.InvalidParameterValue(
+                err=f'Agent CA {path!r} ({source}) cannot be loaded: {e}') from e
+        return ctx, f'{path} ({source})'
+
     async def _request(self, node, method: str, what: str, **kwargs: Any) -> tuple[int, Any]:
         url = self._url(node)
+        tls, trusted = await self._tls(node, url)
         attempts = self.conf.agent.max_command_attempts
         for attempt in range(1, attempts + 1):
             try:
                 async with aiohttp.ClientSession(timeout=self._timeout()) as session:
-                    async with session.request(method, url, **kwargs) as resp:
+                    async with session.request(method, url, ssl=tls, **kwargs) as resp:
                         text = await resp.text()
                         try:
                             body = await resp.json(content_type=None) if text else None
@@ -71,6 +158,13 @@ class AgentClient:
                                 f'{resp.status} and a body that is not JSON: '
                                 f'{text[:200]!r}') from None
                         return resp.status, body
+            except (aiohttp.ClientSSLError, ssl.SSLError) as e:
+                # Before ClientConnectionError (its parent): a certificate that does not verify
+                # is not a network hiccup, retrying cannot help.
+                raise AgentConnectionFailed(
+                    reason=f'TLS with the agent of node {node.uuid} at {url} failed for {what}, '
+                           f'its certificate was checked against {trusted}: '
+                           f'{str(e) or type(e).__name__}') from e
             except (TimeoutError, aiohttp.ClientConnectionError) as e:
                 reason = (f'could not reach the agent of node {node.uuid} at {url} for '
                           f'{what} (attempt {attempt} of {attempts}): '
