@@ -5,6 +5,7 @@ deploy with the error as ``last_error``.
 """
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Any
 
@@ -29,12 +30,42 @@ async def _handle_error(task, what: str, err: Exception) -> None:
         await task.save(last_error=utils.error_message(what, err))
 
 
+def _token_valid(expected: str | None, sent: str | None) -> bool:
+    if expected is None or sent is None:
+        return expected is sent   # a token-less (pre-1.62) agent on a node that has none
+    return hmac.compare_digest(sent.encode(), expected.encode())
+
+
 async def heartbeat(res, node_id: str, callback_url: str, agent_version: str | None = None,
-                    **kwargs: Any) -> None:
+                    agent_verify_ca: str | None = None, agent_token: str | None = None,
+                    check_token: bool = False, **kwargs: Any) -> None:
+    """Record the agent (URL, version, time, TLS certificate), then the deploy interface acts.
+
+    The API checked the token before casting; with ``check_token`` (RPC 1.2) it is checked
+    again under the lock, as upstream's conductor does: a heartbeat that passed the API just
+    before its agent run ended (token wiped) must not record that agent on the node again.
+
+    ``agent_verify_ca`` is the PEM certificate of an agent with automatic TLS; the agent client
+    trusts only it for this agent. As upstream, it is fixed for one agent run: a heartbeat
+    bringing a different one is refused (the API refuses it first; this check holds under the
+    lock) and it goes with the other agent keys when the run ends.
+    """
     async with acquire(res, node_id, purpose='heartbeat') as task:
-        await task.set_driver_internal_info(
-            agent_url=callback_url, agent_version=agent_version,
-            agent_last_heartbeat=timeutils.utcnow().isoformat())
+        info = task.node.driver_internal_info or {}
+        if check_token and not _token_valid(info.get('agent_secret_token'), agent_token):
+            LOG.info('Heartbeat for node %s ignored: its agent token is not the node\'s (the '
+                     'agent run it belongs to is over)', task.node.uuid)
+            return
+        known_ca = info.get('agent_verify_ca')
+        if agent_verify_ca and known_ca and known_ca.strip() != agent_verify_ca.strip():
+            LOG.error('Heartbeat for node %s refused: detected change in ramdisk provided '
+                      '"agent_verify_ca"', task.node.uuid)
+            return
+        record = {'agent_url': callback_url, 'agent_version': agent_version,
+                  'agent_last_heartbeat': timeutils.utcnow().isoformat()}
+        if agent_verify_ca:
+            record['agent_verify_ca'] = agent_verify_ca
+        await task.set_driver_internal_info(**record)
         if task.node.maintenance:
             return
         try:

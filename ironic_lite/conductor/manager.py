@@ -33,7 +33,7 @@ CALLS = ('validate_driver_interfaces', 'get_node_with_token', 'get_driver_proper
 
 
 class ConductorManager:
-    RPC_API_VERSION = '1.1'  # history in rpcapi/conductor.py
+    RPC_API_VERSION = '1.2'  # history in rpcapi/conductor.py
 
     def __init__(self, res: Resources):
         self.res = res
@@ -57,10 +57,16 @@ class ConductorManager:
         await callbacks.vendor_passthru(self.res, node_id, driver_method, http_method, info)
 
     async def heartbeat(self, ctxt: dict, node_id: str, callback_url: str,
-                        agent_version: str | None = None, **kwargs: Any) -> None:
+                        agent_version: str | None = None, agent_verify_ca: str | None = None,
+                        **kwargs: Any) -> None:
+        """1.2 adds ``agent_verify_ca`` and ``agent_token`` (checked again under the lock); a
+        1.0 heartbeat from an older API has neither, its token was checked by that API."""
+        check_token = 'agent_token' in kwargs
+        agent_token = kwargs.pop('agent_token', None)
         try:
             await callbacks.heartbeat(self.res, node_id, callback_url, agent_version,
-                                      **kwargs)
+                                      agent_verify_ca=agent_verify_ca, agent_token=agent_token,
+                                      check_token=check_token, **kwargs)
         except exception.NodeLocked:
             # The agent heartbeats again shortly; nothing is lost by skipping this one.
             LOG.info('Heartbeat for node %s skipped: the node is locked', node_id)

@@ -9,6 +9,14 @@ Version history:
 * 1.1 - Calls inject_nmi, get_supported_indicators, get_indicator_state, set_indicator_state,
   set_console_mode, get_console_information, vif_list, vif_attach, vif_detach,
   add_node_traits, remove_node_traits, set_target_raid_config; cast create_allocation.
+* 1.2 - heartbeat carries agent_verify_ca (the agent's TLS certificate, API 1.68; upstream's
+  1.51) and agent_token (checked again by the conductor under the node's lock, as upstream's
+  1.49). Capped below 1.2 (``[DEFAULT]rpc_version_cap`` during a rolling upgrade) the
+  heartbeat goes out as 1.0 without them, which a 1.0/1.1 conductor accepts; such a conductor
+  then checks an https agent with ``[agent]verify_ca``.
+
+Compatibility rule: a method whose arguments grow gets the new version only if
+``can_send_version`` allows it, and otherwise sends its previous version's arguments.
 
 Casts carry no result or error back, so the API records each accepted request on the node first
 (``intent``, see ``conductor/intents.py``) and only then casts; the conductor treats the database
@@ -24,7 +32,7 @@ from oslo_config import cfg
 from ironic_lite.common import exception, rpc
 from ironic_lite.common.hash_ring import HashRingManager
 
-RPC_API_VERSION = '1.1'
+RPC_API_VERSION = '1.2'
 
 
 class ConductorAPI:
@@ -70,10 +78,16 @@ class ConductorAPI:
 
     async def heartbeat(self, node, callback_url: str, agent_version: str | None = None,
                         agent_status: str | None = None,
-                        agent_status_message: str | None = None) -> None:
-        await self._cast(node, 'heartbeat', callback_url=callback_url,
+                        agent_status_message: str | None = None,
+                        agent_token: str | None = None,
+                        agent_verify_ca: str | None = None) -> None:
+        version, new_kwargs = '1.0', {}
+        if self.client.can_send_version('1.2'):
+            version, new_kwargs = '1.2', {'agent_token': agent_token,
+                                          'agent_verify_ca': agent_verify_ca}
+        await self._cast(node, 'heartbeat', version, callback_url=callback_url,
                          agent_version=agent_version, agent_status=agent_status,
-                         agent_status_message=agent_status_message)
+                         agent_status_message=agent_status_message, **new_kwargs)
 
     async def create_allocation(self, allocation_uuid: str) -> None:
         """Allocations belong to no node yet: any live conductor processes them (upstream

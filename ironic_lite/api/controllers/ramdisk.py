@@ -13,7 +13,10 @@ for the negotiated version, which is what ironic-python-agent reads:
 * heartbeat (1.22; ``agent_version`` 1.36, ``agent_verify_ca`` 1.68; ``agent_token`` any):
   refused with 400 before any cast when the token is missing or wrong (a token is needed once
   the node has one, and always from 1.62), when the callback URL is malformed, or when it
-  differs from the agent URL on file. Accepted heartbeats are cast to the node's conductor.
+  differs from the agent URL on file, or when ``agent_verify_ca`` (the PEM certificate of an
+  agent with automatic TLS) differs from the one on file for this agent run. Accepted
+  heartbeats are cast to the node's conductor with ``agent_verify_ca`` and the token (which the
+  conductor checks again under the node's lock).
 """
 from __future__ import annotations
 
@@ -177,7 +180,7 @@ async def heartbeat(request: web.Request) -> web.Response:
     agent_version = _optional_str(body, 'agent_version', version, mv.AGENT_VERSION)
     # As upstream, agent_token is accepted at any version (an older API may still hold one).
     token = _optional_str(body, 'agent_token', version, mv.RAMDISK_ENDPOINTS)
-    _optional_str(body, 'agent_verify_ca', version, mv.AGENT_VERIFY_CA)  # no TLS agents yet
+    agent_verify_ca = _optional_str(body, 'agent_verify_ca', version, mv.AGENT_VERIFY_CA)
     node = await utils.get_node(request)
     info = node.driver_internal_info or {}
     expected = info.get(_TOKEN_KEY)
@@ -195,7 +198,15 @@ async def heartbeat(request: web.Request) -> web.Response:
             err=f'Detected change in ramdisk provided "callback_url" for node {node.uuid}: '
                 f'{callback_url} was sent, the agent on file is at {agent_url}; heartbeat '
                 'refused.')
-    await request.app[keys.RPCAPI].heartbeat(node, callback_url, agent_version)
+    # As upstream: the certificate is fixed for one agent run (a new ramdisk starts with none
+    # on file); a different one mid-run is not the agent the conductor talks to.
+    verify_ca = info.get('agent_verify_ca')
+    if agent_verify_ca and verify_ca and verify_ca.strip() != agent_verify_ca.strip():
+        raise exception.InvalidParameterValue(
+            err=f'Detected change in ramdisk provided "agent_verify_ca" for node {node.uuid}; '
+                'heartbeat refused.')
+    await request.app[keys.RPCAPI].heartbeat(node, callback_url, agent_version,
+                                             agent_token=token, agent_verify_ca=agent_verify_ca)
     return web.Response(status=202)
 
 
