@@ -8,6 +8,14 @@ Each :class:`SimAgent` behaves like IPA booted on one node whose disk is a file:
   ``agent_version``) every ``heartbeat_interval`` — by default ``heartbeat_timeout`` × 0.3–0.6
   from the lookup config, as IPA — and at once when a command finishes; a refused heartbeat
   (the token is gone: deploy failed or finished) sends it back to lookup;
+* **automatic TLS** like IPA's ``enable_auto_tls`` (API 1.68): when the API's maximum version
+  (``GET /``) is 1.68 or newer, a self-signed certificate for the agent's address is generated
+  (EC key with ``cryptography``, as IPA's ``tls_utils``), the command API is served over https,
+  and heartbeats carry ``callback_url=https://…`` and ``agent_verify_ca=<the PEM>``. The
+  ``SimAgent`` class is plain http unless ``enable_auto_tls=True`` (tests and benchmarks); the
+  command mirrors IPA: on unless ``--no-enable-auto-tls``. ``tls_cert_file``/``tls_key_file``
+  serve a given certificate instead (IPA's ``listen_tls``: nothing is advertised unless
+  ``agent_verify_ca=`` is given);
 * **command API** on its own port (``port=0``: the kernel picks one):
   ``POST /v1/commands/?wait=…&agent_token=…`` and ``GET /v1/commands/[<id>]`` with IPA's
   result shape. ``standby.prepare_image`` really downloads ``image_info['urls'][0]`` over HTTP,
@@ -17,7 +25,8 @@ Each :class:`SimAgent` behaves like IPA booted on one node whose disk is a file:
   off); ``standby.sync`` flushes. Commands with a wrong token get 401, a second async command
   while one runs gets 409 (IPA's AgentIsBusy).
 
-Command line (prints ``READY <mac> <port>`` per agent, stops on SIGTERM/SIGINT)::
+Command line (prints ``READY <mac> <port>`` per agent, stops on SIGTERM/SIGINT; automatic TLS
+unless ``--no-enable-auto-tls``)::
 
     ironic-lite-agent-sim --api-url http://127.0.0.1:6385 \\
         --agent 52:54:00:00:00:01=/var/tmp/disk1.img --agent 52:54:00:00:00:02=/var/tmp/d2.img
@@ -32,8 +41,11 @@ import json
 import logging
 import os
 import random
+import shutil
 import signal
+import ssl
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -41,6 +53,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from ironic_lite.tools import agent_sim_tls as tls
 
 LOG = logging.getLogger(__name__)
 
@@ -76,7 +90,9 @@ class SimAgent:
                  heartbeat_interval: float | None = None, lookup_interval: float = 1.0,
                  api_version: str = '1.68', disk_size: int | None = None,
                  on_power_off: Callable[[SimAgent], Awaitable[None] | None] | None = None,
-                 http_timeout: float = 60.0):
+                 http_timeout: float = 60.0, enable_auto_tls: bool = False,
+                 tls_cert_file: str | None = None, tls_key_file: str | None = None,
+                 agent_verify_ca: str | None = None):
         self.api_url = api_url.rstrip('/')
         self.macs = [m.lower() for m in macs]
         self.disk_path = disk_path
@@ -88,6 +104,13 @@ class SimAgent:
         self.disk_size = disk_size
         self.on_power_off = on_power_off
         self.http_timeout = http_timeout
+        self.enable_auto_tls = enable_auto_tls
+        self.tls_cert_file, self.tls_key_file = tls_cert_file, tls_key_file
+        # The PEM sent as agent_verify_ca (from 1.68): the generated certificate with auto TLS;
+        # given explicitly, it is sent as is (tests: a certificate that is not the served one).
+        self.agent_verify_ca = agent_verify_ca
+        self.scheme = 'http'
+        self._tls_dir: str | None = None
         self.token: str | None = None
         self.config: dict[str, Any] = {}
         self.commands: list[dict[str, Any]] = []
@@ -103,9 +126,13 @@ class SimAgent:
     # -- lifecycle ------------------------------------------------------------------------
     @property
     def callback_url(self) -> str:
-        return f'http://{self.host}:{self.port}'
+        return f'{self.scheme}://{self.host}:{self.port}'
 
     async def start(self) -> SimAgent:
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.http_timeout),
+            headers={'X-OpenStack-Ironic-API-Version': self.api_version})
+        ssl_context = await self._tls_context()
         app = web.Application()
         app.router.add_get('/', self._root)
         app.router.add_get('/v1/status', self._status)
@@ -115,12 +142,9 @@ class SimAgent:
         app.router.add_get('/v1/commands/{id}', self._get_command)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=ssl_context)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.http_timeout),
-            headers={'X-OpenStack-Ironic-API-Version': self.api_version})
         self._main = asyncio.create_task(self._run(), name=f'agent {self.macs}')
         return self
 
@@ -133,6 +157,43 @@ class SimAgent:
             await self._session.close()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._tls_dir is not None:
+            await asyncio.to_thread(shutil.rmtree, self._tls_dir, True)
+            self._tls_dir = None
+
+    # -- TLS --------------------------------------------------------------------------------
+    async def _tls_context(self) -> ssl.SSLContext | None:
+        """The command API's server context: given files, auto TLS, or None (plain http)."""
+        cert, key = self.tls_cert_file, self.tls_key_file
+        if not cert and self.enable_auto_tls and await self._supports_auto_tls():
+            self._tls_dir = await asyncio.to_thread(tempfile.mkdtemp, prefix='agent-sim-tls-')
+            cert = os.path.join(self._tls_dir, 'agent.crt')
+            key = os.path.join(self._tls_dir, 'agent.key')
+            pem = await asyncio.to_thread(tls.generate_tls_certificate, self.host, cert, key)
+            if self.agent_verify_ca is None:
+                self.agent_verify_ca = pem
+            LOG.info('Agent %s: automatic TLS for %s', self.macs, self.host)
+        if not cert:
+            return None
+        self.scheme = 'https'
+        return await asyncio.to_thread(tls.server_context, cert, key or cert)
+
+    async def _supports_auto_tls(self) -> bool:
+        """As IPA: the API's maximum version (``GET /``) and ours must both reach 1.68."""
+        if tls.parse_version(self.api_version) < tls.AUTO_TLS_VERSION:
+            return False
+        try:
+            async with self._session.get(f'{self.api_url}/') as resp:
+                body = await resp.json(content_type=None)
+            maximum = tls.parse_version(body['default_version']['version'])
+            supported = maximum >= tls.AUTO_TLS_VERSION
+        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as e:
+            LOG.warning('Agent %s: cannot read the API version (%s); no automatic TLS',
+                        self.macs, e)
+            return False
+        if not supported:
+            LOG.warning('Agent %s: the API does not support automatic TLS', self.macs)
+        return supported
 
     # -- ramdisk side: lookup and heartbeats ----------------------------------------------
     async def _run(self) -> None:
@@ -190,6 +251,8 @@ class SimAgent:
         body = {'callback_url': self.callback_url, 'agent_version': AGENT_VERSION}
         if self.token:
             body['agent_token'] = self.token
+        if self.agent_verify_ca and tls.parse_version(self.api_version) >= tls.AUTO_TLS_VERSION:
+            body['agent_verify_ca'] = self.agent_verify_ca
         async with self._session.post(f'{self.api_url}/v1/heartbeat/{self.node_uuid}',
                                       json=body) as resp:
             self.heartbeats += 1
@@ -386,6 +449,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help='seconds between heartbeats (default: from the lookup config)')
     parser.add_argument('--lookup-interval', type=float, default=1.0)
     parser.add_argument('--api-version', default='1.68')
+    parser.add_argument('--enable-auto-tls', action=argparse.BooleanOptionalAction,
+                        default=True,
+                        help='as IPA: serve the command API over https with a generated '
+                             'certificate sent in heartbeats, if the API supports 1.68 '
+                             '(default: on)')
     parser.add_argument('--debug', action='store_true')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
@@ -403,7 +471,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     async def run() -> None:
         agents = [SimAgent(args.api_url, macs, disk, host=args.host,
                            heartbeat_interval=args.heartbeat_interval,
-                           lookup_interval=args.lookup_interval, api_version=args.api_version)
+                           lookup_interval=args.lookup_interval, api_version=args.api_version,
+                           enable_auto_tls=args.enable_auto_tls)
                   for macs, disk in specs]
         task = asyncio.create_task(run_fleet(agents, ready))
         loop = asyncio.get_running_loop()
