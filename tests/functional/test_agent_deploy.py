@@ -372,23 +372,30 @@ async def test_deploy_with_the_openstack_cli(h, images, fleet, tmp_path):
     assert read(agent.disk_path) == RAW
 
 
-async def test_agent_sim_command_line(h, tmp_path):
+@pytest.mark.parametrize('tls', [True, False])
+async def test_agent_sim_command_line(h, tmp_path, tls):
     """``ironic-lite-agent-sim`` (the console script) runs agents until SIGTERM; here it
-    finishes a fake-hardware deploy waiting for its callback."""
+    finishes a fake-hardware deploy waiting for its callback. As IPA, it uses automatic TLS
+    (https + agent_verify_ca) unless ``--no-enable-auto-tls``."""
     import signal
     import sys
-    mac = '52:54:00:cc:00:03'
+    mac = '52:54:00:cc:00:03' if tls else '52:54:00:cc:00:06'
     node = await api.waiting_node(h, mac)
     script = os.path.join(os.path.dirname(sys.executable), 'ironic-lite-agent-sim')
     proc = await asyncio.create_subprocess_exec(
         script, '--api-url', h.url, '--agent', f'{mac}={tmp_path / "disk"}',
         '--heartbeat-interval', '0.2', '--lookup-interval', '0.1',
+        *([] if tls else ['--no-enable-auto-tls']),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode().split()
         assert line[:2] == ['READY', mac] and int(line[2]) > 0, line
         node = await wait_for_state(h, node['uuid'], ('active',))
-        assert node['driver_internal_info']['agent_url'] == f'http://127.0.0.1:{line[2]}'
+        info = node['driver_internal_info']
+        scheme = 'https' if tls else 'http'
+        assert info['agent_url'] == f'{scheme}://127.0.0.1:{line[2]}'
+        assert info.get('agent_verify_ca', '').startswith(
+            '-----BEGIN CERTIFICATE-----') is tls
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
