@@ -59,7 +59,7 @@ async def _do_deploy(task) -> None:
         return
     try:
         # templates are read again: they may have changed since the request was accepted
-        deploy_steps = await steps.set_node_deployment_steps(task)
+        deploy_steps = await steps.all_deploy_steps(task)
     except Exception as e:
         await _deploy_failed(task, 'Error while getting deploy steps; cannot deploy to node '
                                    f'{task.node.uuid}. Error: {e}', e)
@@ -68,7 +68,8 @@ async def _do_deploy(task) -> None:
         await _deploy_failed(task, 'Error while getting deploy steps: no steps returned for '
                                    f'node {task.node.uuid}')
         return
-    await deploy_utils.run_deploy_steps(task, 0)
+    # stored with the first step's save: one write fewer per deploy
+    await deploy_utils.run_deploy_steps(task, 0, deploy_steps)
     LOG.info('Deploy of node %s: %s', task.node.uuid, task.node.provision_state)
 
 

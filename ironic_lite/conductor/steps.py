@@ -144,6 +144,8 @@ def validate_instance_traits(task, node_traits: list[str]) -> list[str]:
 
 async def deploy_templates(task) -> list[models.DeployTemplate]:
     """Deploy templates named like one of the node's instance traits."""
+    if not (task.node.instance_info or {}).get('traits'):
+        return []  # most deploys: no database round trip
     traits = validate_instance_traits(task, await task.res.db.get_node_traits(task.node.id))
     templates = []
     for name in sorted(set(traits)):

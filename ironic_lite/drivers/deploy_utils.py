@@ -36,17 +36,24 @@ def cleared_step_values(node: Any) -> dict[str, Any]:
     return {'deploy_step': {}, 'driver_internal_info': info}
 
 
-async def run_deploy_steps(task, start: int) -> None:
+async def run_deploy_steps(task, start: int,
+                           new_steps: list[dict[str, Any]] | None = None) -> None:
     """Run the node's deploy steps from index ``start`` on, then move it to ``active``.
+
+    ``new_steps`` starts a deploy: they replace the stored ``deploy_steps`` with the first
+    step's save.
 
     Runs under the node's exclusive lock with the node in ``deploying``. A step returning
     ``states.DEPLOYWAIT`` leaves the node in ``wait call-back`` (its interface finishes with
     :func:`finish_deploy`); a failing step fails the deploy with a ``last_error`` naming it.
     """
-    steps = list((task.node.driver_internal_info or {}).get('deploy_steps') or [])
+    steps = list(new_steps if new_steps is not None
+                 else (task.node.driver_internal_info or {}).get('deploy_steps') or [])
     for index in range(start, len(steps)):
         step = steps[index]
         info = dict(task.node.driver_internal_info)
+        if new_steps is not None:
+            info['deploy_steps'] = steps
         info['deploy_step_index'] = index
         await task.save(deploy_step=step, driver_internal_info=info)
         LOG.info('Node %s: executing deploy step %s', task.node.uuid, step_id(step))
