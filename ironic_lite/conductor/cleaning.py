@@ -20,7 +20,7 @@ from ironic_lite.drivers import base
 
 LOG = logging.getLogger(__name__)
 
-STEP_KEYS = ('clean_steps', 'clean_step_index')
+STEP_KEYS = utils.CLEAN_STEP_KEYS
 CLEAN_FAILURE = 'clean failure'
 
 

@@ -137,7 +137,7 @@ async def fail_orphans(res: Resources) -> None:
                     task, event,
                     f'The conductor handling node {task.node.uuid} stopped or died while it '
                     f'was "{state}"; the operation was aborted (recovered by {res.host}).',
-                    target_power_state=None)
+                    target_power_state=None, **utils.forgotten_steps(task.node))
         except (exception.NodeLocked, exception.NodeNotFound):
             continue
 

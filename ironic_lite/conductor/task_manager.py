@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import tenacity
 
 from ironic_lite.common import exception, states
+from ironic_lite.conductor import utils
 from ironic_lite.conductor.workers import Slot
 from ironic_lite.db import models
 
@@ -187,6 +188,7 @@ class TaskManager:
                    f'in state "{self.node.provision_state}" because {why} '
                    f'(conductor {self.res.host}).')
             extra['last_error'] = msg
+            extra.update(utils.forgotten_steps(self.node))
             await self.process_event(event, extra=extra)
             LOG.error(msg)
         except Exception:

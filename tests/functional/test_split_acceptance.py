@@ -215,6 +215,8 @@ def test_conductor_sigkill_leaves_no_node_locked_or_stuck(rabbit_url, tmp_path):
         for node in nodes[:2]:
             assert node['provision_state'] == 'deploy failed'
             assert 'stopped or died' in node['last_error']
+            assert node['deploy_step'] == {}  # no step left shown as running
+            assert 'deploy_steps' not in node['driver_internal_info']
         if resp.status_code == 202:
             assert nodes[2]['power_state'] == 'power on'
         # a failed deploy can be retried once the conductor is back

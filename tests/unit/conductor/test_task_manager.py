@@ -115,6 +115,9 @@ async def test_shutdown_fails_in_flight_work_and_releases_lock(h):
     started = asyncio.Event()
 
     async def forever(task):
+        await task.save(deploy_step={'interface': 'deploy', 'step': 'deploy'},
+                        driver_internal_info={'deploy_steps': [], 'deploy_step_index': 0,
+                                              'kept': 1})
         started.set()
         await asyncio.Event().wait()
 
@@ -126,6 +129,8 @@ async def test_shutdown_fails_in_flight_work_and_releases_lock(h):
     assert fresh.reservation is None
     assert fresh.provision_state == states.DEPLOYFAIL
     assert 'conductor was stopped' in fresh.last_error
+    assert fresh.deploy_step == {}  # no step left shown as running
+    assert fresh.driver_internal_info == {'kept': 1}
 
 
 async def test_full_pool_keeps_intent_and_starts_it_when_a_worker_frees(h):
