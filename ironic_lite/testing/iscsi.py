@@ -7,10 +7,12 @@ sparse disk files. Shared by ``tests/functional/test_iscsi_deploy.py`` and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
 import threading
+from collections.abc import Iterator
 
 import requests
 
@@ -50,6 +52,17 @@ class IscsiAio(AioDaemon):
         })
         for name in ('deploy.kernel', 'deploy.initramfs', 'vmlinuz', 'initrd'):
             self.write_image(name, name.encode() * 100)
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, workdir: str) -> Iterator[IscsiAio]:
+        """The daemon started in ``workdir``, stopped on exit (a module fixture's body)."""
+        daemon = cls(workdir)
+        daemon.daemon.start()
+        try:
+            yield daemon
+        finally:
+            daemon.daemon.stop()
 
     def write_image(self, name: str, data: bytes) -> str:
         path = os.path.join(self.images, name)

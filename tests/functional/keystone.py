@@ -104,3 +104,14 @@ async def keystone(sqlite_url, **overrides):
 
 def tok(name: str) -> dict[str, str]:
     return {'X-Auth-Token': name}
+
+
+async def keystone_with_policy(sqlite_url, tmp_path, policy_yaml: str):
+    """:func:`keystone` with ``policy_yaml`` as its ``[oslo_policy]policy_file``."""
+    from oslo_policy import opts as policy_opts
+    for group, options in policy_opts.list_opts():
+        CONF.register_opts(options, group=group)
+    path = tmp_path / 'policy.yaml'
+    path.write_text(policy_yaml)
+    async for h in keystone(sqlite_url, **{'oslo_policy.policy_file': str(path)}):
+        yield h

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from yarl import URL
 
-from ironic_lite.conf import CONF
 from tests.functional import api_helpers as api
 from tests.functional.api_helpers import fault, ok
-from tests.functional.keystone import keystone, tok
+from tests.functional.keystone import keystone_with_policy, tok
 
 
 async def test_reader_cannot_change_state(keystone_harness):
@@ -151,12 +150,8 @@ async def test_port_portgroup_and_allocation_lists_are_narrowed_to_the_project(
 
 @pytest.fixture
 async def keystone_policy_file_harness(tmp_path, sqlite_url):
-    from oslo_policy import opts as policy_opts
-    for group, options in policy_opts.list_opts():
-        CONF.register_opts(options, group=group)
-    path = tmp_path / 'policy.yaml'
-    path.write_text('"baremetal:node:create": "role:reader"\n')
-    async for h in keystone(sqlite_url, **{'oslo_policy.policy_file': str(path)}):
+    async for h in keystone_with_policy(sqlite_url, tmp_path,
+                                        '"baremetal:node:create": "role:reader"\n'):
         yield h
 
 
@@ -277,12 +272,9 @@ async def test_instance_and_driver_secrets_are_masked_by_default(harness):
 
 @pytest.fixture
 async def secrets_policy_harness(tmp_path, sqlite_url):
-    from oslo_policy import opts as policy_opts
-    for group, options in policy_opts.list_opts():
-        CONF.register_opts(options, group=group)
-    path = tmp_path / 'policy.yaml'
-    path.write_text('"show_instance_secrets": "role:admin"\n"show_password": "role:admin"\n')
-    async for h in keystone(sqlite_url, **{'oslo_policy.policy_file': str(path)}):
+    async for h in keystone_with_policy(
+            sqlite_url, tmp_path,
+            '"show_instance_secrets": "role:admin"\n"show_password": "role:admin"\n'):
         yield h
 
 

@@ -45,12 +45,8 @@ def fleet():
 
 @pytest.fixture(scope='module')
 def aio(fleet, tmp_path_factory):
-    daemon = IscsiAio(str(tmp_path_factory.mktemp('iscsi_cd_aio')))
-    daemon.daemon.start()
-    try:
+    with IscsiAio.running(str(tmp_path_factory.mktemp('iscsi_cd_aio'))) as daemon:
         yield daemon
-    finally:
-        daemon.daemon.stop()
 
 
 @pytest.fixture(scope='module')

@@ -360,13 +360,9 @@ async def test_direct_deploy_runs_the_steps_after_deploy_when_the_agent_is_done(
 def iscsi_aio(tmp_path_factory):
     require(tools_ok(), 'tgt, qemu-utils with qemu-block-extra, fdisk')
     with FakeBmcFleet(ports=[0], user=USER, password=PASSWORD) as fleet:
-        daemon = IscsiAio(str(tmp_path_factory.mktemp('steps_iscsi')))
-        daemon.fleet = fleet
-        daemon.daemon.start()
-        try:
+        with IscsiAio.running(str(tmp_path_factory.mktemp('steps_iscsi'))) as daemon:
+            daemon.fleet = fleet
             yield daemon
-        finally:
-            daemon.daemon.stop()
 
 
 def test_iscsi_deploy_runs_the_steps_after_deploy_when_the_image_is_written(iscsi_aio,
