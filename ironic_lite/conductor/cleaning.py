@@ -16,17 +16,15 @@ from typing import Any
 
 from ironic_lite.common import exception
 from ironic_lite.conductor import steps, utils
-from ironic_lite.drivers import base
+from ironic_lite.drivers import base, deploy_utils
 
 LOG = logging.getLogger(__name__)
 
-STEP_KEYS = utils.CLEAN_STEP_KEYS
 CLEAN_FAILURE = 'clean failure'
 
 
 def _cleared(node: Any) -> dict[str, Any]:
-    info = {k: v for k, v in (node.driver_internal_info or {}).items() if k not in STEP_KEYS}
-    return {'clean_step': {}, 'driver_internal_info': info}
+    return deploy_utils.cleared_step_values(node, ('clean',))
 
 
 async def _fail(task, message: str, step_failed: bool = False) -> None:

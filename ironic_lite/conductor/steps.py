@@ -175,18 +175,6 @@ async def all_deploy_steps(task) -> list[dict[str, Any]]:
     return sorted_steps(steps)
 
 
-async def set_node_deployment_steps(task) -> list[dict[str, Any]]:
-    """Store the deploy's steps in ``driver_internal_info['deploy_steps']`` (no step
-    running yet); InvalidParameterValue when the templates' steps do not validate."""
-    steps = await all_deploy_steps(task)
-    LOG.debug('Deploy steps of node %s: %s', task.node.uuid, steps)
-    info = dict(task.node.driver_internal_info)
-    info['deploy_steps'] = steps
-    info.pop('deploy_step_index', None)
-    await task.save(deploy_step={}, driver_internal_info=info)
-    return steps
-
-
 # -- cleaning -----------------------------------------------------------------------------
 async def set_node_cleaning_steps(task, user_steps: list[dict] | None) -> list[dict[str, Any]]:
     """Store the cleaning's steps in ``driver_internal_info['clean_steps']``: the user's

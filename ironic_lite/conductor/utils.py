@@ -47,13 +47,7 @@ def raise_if_invalid(results: dict[str, dict]) -> None:
             err='Validation failed for ' + '; '.join(bad))
 
 
-# driver_internal_info keys of a cleaning's steps (the deploy's: deploy_utils.STEP_KEYS)
-CLEAN_STEP_KEYS = ('clean_steps', 'clean_step_index')
-
-
 def forgotten_steps(node: Any) -> dict[str, Any]:
     """Node fields that drop the deploy or clean steps of an operation that was cut short
     (conductor stopped or died): no step may stay shown as running."""
-    keys = (*deploy_utils.STEP_KEYS, *CLEAN_STEP_KEYS)
-    info = {k: v for k, v in (node.driver_internal_info or {}).items() if k not in keys}
-    return {'deploy_step': {}, 'clean_step': {}, 'driver_internal_info': info}
+    return deploy_utils.cleared_step_values(node, ('deploy', 'clean'))

@@ -21,8 +21,11 @@ from ironic_lite.drivers import base
 
 LOG = logging.getLogger(__name__)
 
-# driver_internal_info keys of one deploy's steps; gone when it ends (success or failure).
-STEP_KEYS = ('deploy_steps', 'deploy_step_index')
+# Per kind of steps: the node field showing the running step and the driver_internal_info
+# keys of the operation's steps; all of them go when the operation ends (success or failure).
+STEP_FIELDS = {'deploy': ('deploy_step', ('deploy_steps', 'deploy_step_index')),
+               'clean': ('clean_step', ('clean_steps', 'clean_step_index'))}
+STEP_KEYS = STEP_FIELDS['deploy'][1]
 
 
 def step_id(step: dict[str, Any]) -> str:
@@ -30,10 +33,12 @@ def step_id(step: dict[str, Any]) -> str:
     return f"{step.get('interface')}.{step.get('step')}"
 
 
-def cleared_step_values(node: Any) -> dict[str, Any]:
-    """Node fields that forget the deploy's steps (for a save or a state change)."""
-    info = {k: v for k, v in (node.driver_internal_info or {}).items() if k not in STEP_KEYS}
-    return {'deploy_step': {}, 'driver_internal_info': info}
+def cleared_step_values(node: Any, kinds: tuple[str, ...] = ('deploy',)) -> dict[str, Any]:
+    """Node fields that forget the steps of ``kinds`` ('deploy', 'clean'), for a save or a
+    state change."""
+    keys = {key for kind in kinds for key in STEP_FIELDS[kind][1]}
+    info = {k: v for k, v in (node.driver_internal_info or {}).items() if k not in keys}
+    return {**{STEP_FIELDS[kind][0]: {} for kind in kinds}, 'driver_internal_info': info}
 
 
 async def run_deploy_steps(task, start: int,

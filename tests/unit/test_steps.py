@@ -117,9 +117,6 @@ async def test_template_steps_merge_with_the_driver_steps(h):
         assert ids(result) == [CORE, ('bios', 'apply_configuration', 100),
                                ('raid', 'apply_configuration', 100)]
         assert result[1]['args'] == {'settings': settings}
-        stored = await steps.set_node_deployment_steps(task)
-        assert task.node.driver_internal_info['deploy_steps'] == stored == result
-        assert task.node.deploy_step == {}
 
 
 async def test_a_template_disables_the_core_step(h):
