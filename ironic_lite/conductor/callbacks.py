@@ -5,13 +5,12 @@ deploy with the error as ``last_error``.
 """
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Any
 
 from oslo_utils import timeutils
 
-from ironic_lite.common import exception, states
+from ironic_lite.common import agent_run, exception, states
 from ironic_lite.conductor import deployments, utils
 from ironic_lite.conductor.task_manager import acquire
 from ironic_lite.drivers import deploy_utils
@@ -30,12 +29,6 @@ async def _handle_error(task, what: str, err: Exception) -> None:
         await task.save(last_error=utils.error_message(what, err))
 
 
-def _token_valid(expected: str | None, sent: str | None) -> bool:
-    if expected is None or sent is None:
-        return expected is sent   # a token-less (pre-1.62) agent on a node that has none
-    return hmac.compare_digest(sent.encode(), expected.encode())
-
-
 async def heartbeat(res, node_id: str, callback_url: str, agent_version: str | None = None,
                     agent_verify_ca: str | None = None, agent_token: str | None = None,
                     check_token: bool = False, **kwargs: Any) -> None:
@@ -52,12 +45,12 @@ async def heartbeat(res, node_id: str, callback_url: str, agent_version: str | N
     """
     async with acquire(res, node_id, purpose='heartbeat') as task:
         info = task.node.driver_internal_info or {}
-        if check_token and not _token_valid(info.get('agent_secret_token'), agent_token):
+        if check_token and not agent_run.token_matches(info.get('agent_secret_token'),
+                                                       agent_token):
             LOG.info('Heartbeat for node %s ignored: its agent token is not the node\'s (the '
                      'agent run it belongs to is over)', task.node.uuid)
             return
-        known_ca = info.get('agent_verify_ca')
-        if agent_verify_ca and known_ca and known_ca.strip() != agent_verify_ca.strip():
+        if agent_run.verify_ca_changed(info.get('agent_verify_ca'), agent_verify_ca):
             LOG.error('Heartbeat for node %s refused: detected change in ramdisk provided '
                       '"agent_verify_ca"', task.node.uuid)
             return

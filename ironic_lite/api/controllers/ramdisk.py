@@ -21,7 +21,6 @@ for the negotiated version, which is what ironic-python-agent reads:
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import secrets
 import urllib.parse
@@ -31,7 +30,7 @@ from oslo_utils import netutils, uuidutils
 
 from ironic_lite.api import keys, utils
 from ironic_lite.api import microversion as mv
-from ironic_lite.common import exception, states
+from ironic_lite.common import agent_run, exception, states
 
 LOG = logging.getLogger(__name__)
 
@@ -188,7 +187,7 @@ async def heartbeat(request: web.Request) -> web.Response:
         if token is None:
             raise exception.InvalidParameterValue(
                 err='Agent token is required for heartbeat processing.')
-        if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        if not expected or not agent_run.token_matches(expected, token):
             raise exception.InvalidParameterValue(
                 err=f'Invalid agent token received for node {node.uuid}; the ramdisk must '
                     'look the node up again.')
@@ -200,8 +199,7 @@ async def heartbeat(request: web.Request) -> web.Response:
                 'refused.')
     # As upstream: the certificate is fixed for one agent run (a new ramdisk starts with none
     # on file); a different one mid-run is not the agent the conductor talks to.
-    verify_ca = info.get('agent_verify_ca')
-    if agent_verify_ca and verify_ca and verify_ca.strip() != agent_verify_ca.strip():
+    if agent_run.verify_ca_changed(info.get('agent_verify_ca'), agent_verify_ca):
         raise exception.InvalidParameterValue(
             err=f'Detected change in ramdisk provided "agent_verify_ca" for node {node.uuid}; '
                 'heartbeat refused.')

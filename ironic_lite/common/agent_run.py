@@ -1,0 +1,22 @@
+"""What identifies the agent of one deploy run: its token and its TLS certificate.
+
+The API checks a heartbeat against them before casting it, and the conductor checks again
+under the node's lock (the run may have ended in between); both use these checks.
+"""
+from __future__ import annotations
+
+import hmac
+
+
+def token_matches(expected: str | None, sent: str | None) -> bool:
+    """Constant-time comparison; no token on either side matches only no token on the other
+    (a pre-1.62 agent on a node that has none)."""
+    if expected is None or sent is None:
+        return expected is sent
+    return hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def verify_ca_changed(known: str | None, sent: str | None) -> bool:
+    """Whether a heartbeat brings a TLS certificate other than the one on file for this run
+    (a run starts with none on file, and an agent may send none)."""
+    return bool(known and sent and known.strip() != sent.strip())
