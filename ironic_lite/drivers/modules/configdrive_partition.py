@@ -231,7 +231,7 @@ async def add_to_whole_disk(conf: cfg.ConfigOpts, target: disk_writer.Target, di
     gpt = table['label'] == 'gpt'
     parts = disk_layout.entries(table, scratch)
     part = await _labelled(conf, target, parts, workdir)
-    sfdisk = ['sfdisk', '--no-reread', '--no-tell-kernel', '-q']
+    sfdisk = list(disk_layout.SFDISK)
     added = part is None
     if gpt:
         # The image's backup GPT sits where the image ended: move it to the disk's end, which
@@ -275,9 +275,5 @@ async def add_to_whole_disk(conf: cfg.ConfigOpts, target: disk_writer.Target, di
 
 
 def _record(part: dict, table: dict) -> dict:
-    if table.get('label') == 'gpt':
-        uuid = str(part.get('uuid', '')).lower() or None
-    else:
-        uuid = f'{str(table.get("id", "0x0"))[2:].zfill(8).lower()}-{part["number"]:02d}'
     return {'number': part['number'], 'start': part['offset'], 'size': part['length'],
-            'uuid': uuid}
+            'uuid': disk_layout.partuuid(table, part, part['number']) or None}

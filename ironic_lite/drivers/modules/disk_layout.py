@@ -27,6 +27,8 @@ from ironic_lite.common import exception
 MiB = 1024 * 1024
 SECTOR = 512
 LABELS = ('msdos', 'gpt')
+# sfdisk on an image file: no partition re-read or kernel notification, no chatter
+SFDISK = ('sfdisk', '--no-reread', '--no-tell-kernel', '-q')
 GPT_LINUX = '0FC63DAF-8483-4772-8E79-3D69D8477DE4'                 # Linux filesystem
 _GPT_TYPES = {'root': GPT_LINUX, 'ephemeral': GPT_LINUX, 'configdrive': GPT_LINUX,
               'swap': '0657FD6D-A4AB-43C4-84E5-0933C84B4F4F'}       # Linux swap
@@ -131,7 +133,7 @@ async def build_table(layout: Layout, path: str, label_id: str | None = None,
     last = max(layout.disk_size - MiB, 0)
     await asyncio.to_thread(sparse_file, path, layout.disk_size,
                             ((0, MiB), (last, layout.disk_size - last)))
-    await run_tool(['sfdisk', '--no-reread', '--no-tell-kernel', '-q', path],
+    await run_tool([*SFDISK, path],
                    'Creating the partition table',
                    _sfdisk_script(layout, label_id, keep_uuids).encode())
     return await partition_uuids(path, layout)
@@ -167,14 +169,17 @@ async def partition_uuids(path: str, layout: Layout) -> dict[str, str]:
     """GPT partition GUIDs, or ``<disk id>-<nn>`` for MBR (what the kernel's PARTUUID is)."""
     table = await read_table(path) or {}
     found = table.get('partitions', [])
-    result = {}
-    for p, entry in zip(layout.partitions, found, strict=False):
-        if layout.label == 'gpt':
-            result[p.name] = str(entry.get('uuid', '')).lower()
-        else:
-            disk_id = str(table.get('id', '0x0'))[2:].zfill(8).lower()
-            result[p.name] = f'{disk_id}-{p.number:02d}'
-    return result
+    return {p.name: partuuid(table, entry, p.number)
+            for p, entry in zip(layout.partitions, found, strict=False)}
+
+
+def partuuid(table: dict, entry: dict, number: int) -> str:
+    """The kernel's PARTUUID of partition ``number`` (``entry`` of ``sfdisk -J`` ``table``):
+    its GPT GUID ('' if none), or ``<disk id>-<nn>`` for MBR."""
+    if table.get('label') == 'gpt':
+        return str(entry.get('uuid', '')).lower()
+    disk_id = str(table.get('id', '0x0'))[2:].zfill(8).lower()
+    return f'{disk_id}-{number:02d}'
 
 
 async def make_swap(path: str, size: int) -> None:

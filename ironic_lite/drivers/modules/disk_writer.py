@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from oslo_config import cfg
 
 from ironic_lite.common import exception
+from ironic_lite.drivers.modules import disk_layout
 
 LOG = logging.getLogger(__name__)
 
@@ -166,11 +167,7 @@ async def read_head(conf: cfg.ConfigOpts, target: Target, disk_size: int, dest: 
                     length: int = 1024 * 1024) -> None:
     """``dest``: a sparse file as large as the LUN holding its first ``length`` bytes (its
     partition table), so that ``sfdisk`` sees the disk's real size."""
-    def create() -> None:
-        with open(dest, 'wb') as f:
-            f.truncate(disk_size)
-
-    await asyncio.to_thread(create)
+    await asyncio.to_thread(disk_layout.sparse_file, dest, disk_size)
     await read(conf, target, 0, min(length, disk_size), dest)
 
 
