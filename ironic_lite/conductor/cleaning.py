@@ -72,11 +72,7 @@ async def _run_steps(task, to_run: list[dict[str, Any]]) -> bool:
         await task.save(clean_step=step, driver_internal_info=info)
         LOG.info('Node %s: executing clean step %s', task.node.uuid, steps.step_id(step))
         try:
-            iface = base.get_interface(task, step['interface'])
-            if iface is None:
-                raise exception.InvalidParameterValue(
-                    err=f'the node has no {step["interface"]} interface')
-            result = await iface.execute_clean_step(task, step)
+            result = await base.execute_step(task, step, 'clean')
         except Exception as e:
             if not isinstance(e, exception.IronicLiteException):
                 LOG.exception('Unexpected error in clean step %s of node %s',

@@ -413,6 +413,15 @@ def get_interface(task: TaskManager, interface_type: str) -> BaseInterface | Non
     return getattr(task.driver, interface_type, None)
 
 
+async def execute_step(task: TaskManager, step: dict[str, Any], kind: str) -> str | None:
+    """Run a ``kind`` ('clean' or 'deploy') step on the node's interface it names."""
+    iface = get_interface(task, step['interface'])
+    if iface is None:
+        raise exception.InvalidParameterValue(
+            err=f'the node has no {step["interface"]} interface')
+    return await getattr(iface, f'execute_{kind}_step')(task, step)
+
+
 class StorageInterface(BaseInterface):
     interface_type = 'storage'
 

@@ -63,11 +63,7 @@ async def run_deploy_steps(task, start: int,
         await task.save(deploy_step=step, driver_internal_info=info)
         LOG.info('Node %s: executing deploy step %s', task.node.uuid, step_id(step))
         try:
-            iface = base.get_interface(task, step['interface'])
-            if iface is None:
-                raise exception.InvalidParameterValue(
-                    err=f'the node has no {step["interface"]} interface')
-            result = await iface.execute_deploy_step(task, step)
+            result = await base.execute_step(task, step, 'deploy')
         except Exception as e:
             if not isinstance(e, exception.IronicLiteException):
                 LOG.exception('Unexpected error in deploy step %s of node %s', step_id(step),
