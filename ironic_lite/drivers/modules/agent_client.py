@@ -23,6 +23,7 @@ import hashlib
 import logging
 import os
 import ssl
+import stat
 from typing import Any
 
 import aiohttp
@@ -128,11 +129,11 @@ class AgentClient:
             return False, f'nothing: verification is disabled by {source}'
         path = str(value)
         try:
-            st = os.stat(path)   # a local stat; the context build itself runs in a thread
+            st = await asyncio.to_thread(os.stat, path)   # nothing blocks the event loop
         except OSError:
             raise exception.InvalidParameterValue(
                 err=f'Agent CA {path!r} ({source}) is neither a path nor a boolean') from None
-        locations = {'capath': path} if os.path.isdir(path) else {'cafile': path}
+        locations = {'capath': path} if stat.S_ISDIR(st.st_mode) else {'cafile': path}
         try:
             ctx = await _cached_context(('path', path, st.st_mtime_ns, st.st_size),
                                         **locations)
