@@ -15,6 +15,7 @@ import time
 import pytest
 import requests
 
+from ironic_lite.testing import cli
 from ironic_lite.testing.aio import AioDaemon
 from ironic_lite.testing.cluster import SplitCluster
 
@@ -171,3 +172,18 @@ def test_provide_right_after_inspect_waits_for_it(url):
     _provision(url, uuid, 'provide')  # 202, not 400 "inspecting" nor 409
     node = _wait_state(url, uuid, 'available')
     assert node['last_error'] is None, node
+
+
+def test_cli_rebuild_wait_returns_once_the_rebuild_is_done(url):
+    """``openstack baremetal node rebuild --wait`` polls for ``active``: it must not return
+    before the rebuild ran (it used to read the pre-request ``active`` at once)."""
+    uuid = _available_node(url)
+    _provision(url, uuid, 'active')
+    before = _wait_state(url, uuid, 'active')
+    proc = cli.openstack_baremetal(url, 'node', 'rebuild', uuid, '--wait', '60')
+    assert proc.returncode == 0, proc.stderr
+    node = _node(url, uuid)
+    assert node['provision_state'] == 'active' and node['last_error'] is None, node
+    assert node['provision_updated_at'] > before['provision_updated_at'], (before, node)
+    resp = _call('GET', f'{url}/v1/nodes/{uuid}')
+    assert resp.json()['target_provision_state'] is None
