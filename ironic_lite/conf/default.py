@@ -6,17 +6,35 @@ from oslo_config import cfg
 INTERFACE_TYPES = ('boot', 'deploy', 'management', 'power', 'vendor',
                    'bios', 'console', 'network', 'rescue', 'storage')
 
-_DEFAULT_IFACES = {
-    'boot': ['fake'],
-    'deploy': ['fake'],
-    'management': ['fake'],
-    'power': ['fake'],
-    'vendor': ['fake', 'no-vendor'],
-    'bios': ['fake', 'no-bios'],
-    'console': ['fake', 'no-console'],
-    'network': ['noop', 'flat'],
-    'rescue': ['fake', 'no-rescue'],
-    'storage': ['fake', 'noop'],
+# Upstream Ironic's defaults (ironic/conf/default.py), keeping only the interfaces implemented
+# here (upstream also enables e.g. redfish, redfish-virtual-media, cinder), so an ironic.conf
+# that sets only enabled_hardware_types = ipmi loads what the ipmi hardware type needs. None:
+# as upstream, the first supported interface of every enabled hardware type.
+_DEFAULT_IFACES: dict[str, list[str] | None] = {
+    'boot': ['ipxe', 'pxe'],
+    'deploy': ['direct'],
+    'management': None,
+    'power': None,
+    'vendor': ['no-vendor'],
+    'bios': ['no-bios'],
+    'console': ['no-console'],
+    'network': ['flat', 'noop'],
+    'rescue': ['no-rescue'],
+    'storage': ['noop'],
+}
+
+# The all-in-one's embedded default (``ironic-lite``, tools/run-aio.sh; also the test
+# harnesses): fake-hardware, to try every API call with no machine, plus upstream's defaults
+# so that enabling ``ipmi`` in a config file needs nothing else.
+EMBEDDED_DRIVER_DEFAULTS: dict[str, list[str]] = {
+    'enabled_hardware_types': ['fake-hardware'],
+    'enabled_boot_interfaces': ['fake', 'ipxe', 'pxe'],
+    'enabled_deploy_interfaces': ['fake', 'direct'],
+    'enabled_vendor_interfaces': ['fake', 'no-vendor'],
+    'enabled_bios_interfaces': ['fake', 'no-bios'],
+    'enabled_console_interfaces': ['fake', 'no-console'],
+    'enabled_rescue_interfaces': ['fake', 'no-rescue'],
+    'enabled_storage_interfaces': ['fake', 'noop'],
 }
 
 opts = [
@@ -29,14 +47,20 @@ opts = [
                help="'oslo' talks to conductors over oslo.messaging (transport_url); "
                     "'none' is the all-in-one mode: API and conductor in one process "
                     "over an in-process transport."),
-    cfg.ListOpt('enabled_hardware_types', default=['fake-hardware'],
+    cfg.ListOpt('enabled_hardware_types', default=['ipmi'],
                 help='Hardware types this conductor loads (stevedore entry points in '
-                     'ironic_lite.hardware.types).'),
+                     'ironic_lite.hardware.types). A hardware type none of whose supported '
+                     'interfaces of some kind is enabled stops the conductor from starting. '
+                     'The all-in-one ironic-lite enables fake-hardware by default.'),
 ]
 for _iface in INTERFACE_TYPES:
+    _auto = _DEFAULT_IFACES[_iface] is None
     opts.append(cfg.ListOpt(
         f'enabled_{_iface}_interfaces', default=_DEFAULT_IFACES[_iface],
-        help=f'{_iface.capitalize()} interfaces this conductor loads.'))
+        help=f'{_iface.capitalize()} interfaces this conductor loads. Every conductor '
+             f'should enable the same ones for a hardware type.'
+             + (' Unset: the first supported one of each enabled hardware type, as '
+                'upstream.' if _auto else '')))
     opts.append(cfg.StrOpt(
         f'default_{_iface}_interface',
         help=f'{_iface.capitalize()} interface used for new nodes that name none. '
@@ -46,6 +70,13 @@ for _iface in INTERFACE_TYPES:
 def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(opts)
     conf.register_opts(rpc_opts)
+
+
+def set_embedded_driver_defaults(conf: cfg.ConfigOpts) -> None:
+    """Make fake-hardware the default of the all-in-one (before the config files are read:
+    what an operator sets still wins)."""
+    for name, value in EMBEDDED_DRIVER_DEFAULTS.items():
+        conf.set_default(name, value)
 
 
 rpc_opts = [
