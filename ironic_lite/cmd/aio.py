@@ -65,7 +65,8 @@ async def _run(conf) -> None:
 def main() -> None:
     from ironic_lite.conf import CONF, default
     CONF.set_default('rpc_transport', 'none')
-    default.set_embedded_driver_defaults(CONF)
+    CONF.set_default('enabled_hardware_types', ['fake-hardware'])
     with startup.exit_on_startup_error():
         conf = prepare()
+        default.set_embedded_driver_defaults(conf)
         asyncio.run(_run(conf))

@@ -23,19 +23,44 @@ _DEFAULT_IFACES: dict[str, list[str] | None] = {
     'storage': ['noop'],
 }
 
-# The all-in-one's embedded default (``ironic-lite``, tools/run-aio.sh; also the test
-# harnesses): fake-hardware, to try every API call with no machine, plus upstream's defaults
-# so that enabling ``ipmi`` in a config file needs nothing else.
-EMBEDDED_DRIVER_DEFAULTS: dict[str, list[str]] = {
-    'enabled_hardware_types': ['fake-hardware'],
-    'enabled_boot_interfaces': ['fake', 'ipxe', 'pxe'],
-    'enabled_deploy_interfaces': ['fake', 'direct'],
-    'enabled_vendor_interfaces': ['fake', 'no-vendor'],
-    'enabled_bios_interfaces': ['fake', 'no-bios'],
-    'enabled_console_interfaces': ['fake', 'no-console'],
-    'enabled_rescue_interfaces': ['fake', 'no-rescue'],
-    'enabled_storage_interfaces': ['fake', 'noop'],
+# fake-hardware's interfaces: all the all-in-one loads by default (importing no other driver
+# keeps its memory small).
+_FAKE_IFACES: dict[str, list[str]] = {
+    'boot': ['fake'],
+    'deploy': ['fake'],
+    'management': ['fake'],
+    'power': ['fake'],
+    'vendor': ['fake', 'no-vendor'],
+    'bios': ['fake', 'no-bios'],
+    'console': ['fake', 'no-console'],
+    'network': ['noop', 'flat'],
+    'rescue': ['fake', 'no-rescue'],
+    'storage': ['fake', 'noop'],
 }
+
+
+def embedded_driver_defaults(
+        hardware_types: list[str] | tuple[str, ...] = ('fake-hardware',),
+) -> dict[str, list[str] | None]:
+    """The all-in-one's driver defaults (``ironic-lite``, tools/run-aio.sh; also the test
+    harnesses): fake-hardware with its fake interfaces; once another hardware type is enabled,
+    upstream's interface defaults plus the fakes, so that enabling ``ipmi`` needs nothing
+    else."""
+    only_fake = set(hardware_types) <= {'fake-hardware'}
+    out: dict[str, list[str] | None] = {'enabled_hardware_types': list(hardware_types)}
+    for itype, fakes in _FAKE_IFACES.items():
+        upstream = _DEFAULT_IFACES[itype]
+        if only_fake:
+            value: list[str] | None = fakes
+        elif upstream is None:
+            value = None  # the first supported of each enabled hardware type
+        else:
+            value = list(dict.fromkeys(fakes + upstream))
+        out[f'enabled_{itype}_interfaces'] = value
+    return out
+
+
+EMBEDDED_DRIVER_DEFAULTS = embedded_driver_defaults()
 
 opts = [
     cfg.StrOpt('host', default=socket.gethostname(), sample_default='localhost',
@@ -72,15 +97,16 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(rpc_opts)
 
 
-def set_embedded_driver_defaults(conf: cfg.ConfigOpts) -> None:
-    """Make fake-hardware the default of the all-in-one (before the config files are read:
-    what an operator sets still wins)."""
-    for name, value in EMBEDDED_DRIVER_DEFAULTS.items():
-        conf.set_default(name, value)
-
-
 rpc_opts = [
     cfg.StrOpt('rpc_version_cap',
                help='Highest conductor RPC API version the API sends (for rolling upgrades). '
                     'Unset: the newest this code knows.'),
 ]
+
+
+def set_embedded_driver_defaults(conf: cfg.ConfigOpts) -> None:
+    """The all-in-one's defaults, after the config files are read (they depend on
+    ``enabled_hardware_types``); what an operator sets still wins."""
+    for name, value in embedded_driver_defaults(conf.enabled_hardware_types).items():
+        if name != 'enabled_hardware_types':
+            conf.set_default(name, value)
