@@ -1,7 +1,8 @@
 """``ironic-lite``: API and conductor in one event loop, in-process RPC, SQLite by default.
 
 The embedded default for a single machine: no broker, the schema is created or upgraded at
-start.
+start, fake-hardware enabled (conf/default.py ``embedded_driver_defaults``), the API on
+loopback unless ``[api]host_ip`` is set.
 """
 from __future__ import annotations
 
@@ -66,6 +67,9 @@ def main() -> None:
     from ironic_lite.conf import CONF, default
     CONF.set_default('rpc_transport', 'none')
     CONF.set_default('enabled_hardware_types', ['fake-hardware'])
+    # The all-in-one runs noauth by default: on loopback unless the operator says otherwise
+    # (ironic-lite-api keeps upstream's 0.0.0.0).
+    CONF.set_default('host_ip', '127.0.0.1', group='api')
     with startup.exit_on_startup_error():
         conf = prepare()
         default.set_embedded_driver_defaults(conf)

@@ -5,6 +5,9 @@ all-in-one ``ironic-lite``, each with a config file that names only what an oper
 """
 from __future__ import annotations
 
+import subprocess
+import threading
+
 import pytest
 import requests
 
@@ -104,3 +107,37 @@ def test_all_in_one_with_only_enabled_hardware_types_ipmi(tmp_path):
         assert 'fake' in driver['enabled_deploy_interfaces']
     finally:
         assert daemon.stop() == 0, daemon.log_tail()
+
+
+def test_a_custom_config_read_after_run_aio_s_keeps_its_state_path_and_loopback(tmp_path):
+    """tools/run-aio.sh passes its generated config first and the operator's after: a file
+    that only enables ipmi keeps the generated state_path, and the API stays on loopback
+    even though the operator's file names no host_ip (the all-in-one's default)."""
+    script = open('tools/run-aio.sh').read()
+    assert 'exec .venv/bin/ironic-lite --config-file state/ironic_lite-aio.conf "$@"' in script
+    port = services.free_port()
+    state = tmp_path / 'state'
+    generated = processes.write_config(str(tmp_path / 'generated.conf'), {
+        'DEFAULT': {'state_path': str(state)}, 'api': {'port': port}})
+    mine = processes.write_config(str(tmp_path / 'mine.conf'), {
+        'DEFAULT': {'enabled_hardware_types': 'fake-hardware,ipmi'}})
+    proc = subprocess.Popen([processes.console_script('ironic-lite'), '--config-file',
+                             generated, '--config-file', mine], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=str(tmp_path),
+                            start_new_session=True)
+    deadline = threading.Timer(60, proc.kill)  # a daemon that never gets ready ends the read
+    deadline.start()
+    try:
+        ready = ''
+        for line in proc.stdout:
+            if API_READY in line:
+                ready = line
+                break
+        assert f'on http://127.0.0.1:{port}/' in ready, ready
+        base = f'http://127.0.0.1:{port}'
+        assert sorted(d['name'] for d in _get(f'{base}/v1/drivers')['drivers']) == [
+            'fake-hardware', 'ipmi']
+        assert (state / 'ironic_lite.sqlite').exists()
+    finally:
+        deadline.cancel()
+        assert processes.terminate(proc) == 0
