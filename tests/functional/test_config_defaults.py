@@ -5,6 +5,7 @@ all-in-one ``ironic-lite``, each with a config file that names only what an oper
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 
@@ -14,6 +15,7 @@ import requests
 from ironic_lite.testing import processes, services
 from ironic_lite.testing.cluster import API_READY, SplitCluster
 
+RUN_AIO = os.path.join(os.path.dirname(__file__), '..', '..', 'tools', 'run-aio.sh')
 HEADERS = {'X-OpenStack-Ironic-API-Version': 'latest', 'X-Auth-Token': 'notused'}
 
 IPMI_INTERFACES = {
@@ -113,7 +115,8 @@ def test_a_custom_config_read_after_run_aio_s_keeps_its_state_path_and_loopback(
     """tools/run-aio.sh passes its generated config first and the operator's after: a file
     that only enables ipmi keeps the generated state_path, and the API stays on loopback
     even though the operator's file names no host_ip (the all-in-one's default)."""
-    script = open('tools/run-aio.sh').read()
+    with open(RUN_AIO) as f:
+        script = f.read()
     assert 'exec .venv/bin/ironic-lite --config-file state/ironic_lite-aio.conf "$@"' in script
     port = services.free_port()
     state = tmp_path / 'state'
