@@ -21,4 +21,5 @@ async def _run(conf) -> None:
 def main() -> None:
     with startup.exit_on_startup_error():
         conf = prepare()
+        startup.check_transport(conf)
         asyncio.run(_run(conf))

@@ -35,12 +35,8 @@ def option(group: str | None, name: str) -> str:
 
 
 def masked_url(url: str) -> str:
-    """A database or broker URL without its password, for messages."""
-    try:
-        parsed = make_url(url)
-        return url if parsed.password is None else parsed.render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown without what may be secret
-        return url.split('@')[-1] if '@' in url else url
+    """A database or broker URL (several hosts too) with its passwords replaced by ``***``."""
+    return re.sub(r'([/,][^:/@,]*):[^@/,]*@', r'\1:***@', url)
 
 
 def _raw_value(conf: cfg.ConfigOpts, group: str | None, name: str) -> str | None:
@@ -123,6 +119,19 @@ def _missing_sqlite_file(url: str) -> bool:
     path = parsed.database
     return (parsed.get_backend_name() == 'sqlite' and path not in (None, '', ':memory:')
             and not os.path.exists(path))
+
+
+def check_transport(conf: cfg.ConfigOpts) -> None:
+    """Create the RPC transport now, so that a malformed ``transport_url`` stops the start
+    (an unreachable broker does not: oslo.messaging retries, logging each attempt)."""
+    if conf.rpc_transport != 'oslo':
+        return
+    from ironic_lite.common import rpc
+    try:
+        rpc.get_transport(conf)
+    except Exception as e:  # noqa: BLE001 - oslo.messaging raises several types for a bad URL
+        raise StartupError(f'[DEFAULT]transport_url = {masked_url(conf.transport_url or "")}: '
+                           f'{_first_line(e)}') from e
 
 
 def _first_line(error: Exception) -> str:

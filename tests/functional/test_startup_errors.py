@@ -104,6 +104,13 @@ def test_a_bad_option_value(tmp_path, section, name, value, reason):
     assert reason in line
 
 
+@pytest.mark.parametrize('command', ['ironic-lite-conductor', 'ironic-lite-api'])
+def test_a_malformed_transport_url(tmp_path, command):
+    _dbsync(tmp_path)
+    line = _run(tmp_path, command, _base(tmp_path, transport_url='rabbit//guest@127.0.0.1'))
+    assert line == '[DEFAULT]transport_url = rabbit//guest@127.0.0.1: No scheme specified'
+
+
 def test_a_missing_config_file(tmp_path):
     proc = subprocess.run([processes.console_script('ironic-lite-api'), '--config-file',
                            str(tmp_path / 'nowhere.conf')], capture_output=True, text=True,
