@@ -62,6 +62,10 @@ def _raw_value(conf: cfg.ConfigOpts, group: str | None, name: str) -> str | None
     return value
 
 
+# option names whose values are never shown (oslo.config's ``secret`` flag is not public)
+_SECRET = re.compile(r'password|secret|token|key', re.I)
+
+
 def _reason(error: Exception) -> str:
     text = str(error)
     return text.split(' is not valid: ', 1)[-1]
@@ -82,8 +86,11 @@ def _read(conf: cfg.ConfigOpts, group: str | None, name: str) -> object:
         return conf[group][name] if group else conf[name]
     except (ValueError, cfg.Error) as e:
         raw = _raw_value(conf, group, name)
+        reason = _reason(e)
+        if raw and _SECRET.search(name):
+            reason, raw = reason.replace(raw, '***'), '***'
         shown = '' if raw is None else f' = {raw}'
-        raise StartupError(f'{option(group, name)}{shown}: {_reason(e)}') from e
+        raise StartupError(f'{option(group, name)}{shown}: {reason}') from e
 
 
 def check_database(conf: cfg.ConfigOpts, require_schema: bool = True) -> Connection:
