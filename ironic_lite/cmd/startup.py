@@ -139,6 +139,7 @@ def check_transport(conf: cfg.ConfigOpts) -> None:
     except Exception as e:  # noqa: BLE001 - oslo.messaging raises several types for a bad URL
         raise StartupError(f'[DEFAULT]transport_url = {masked_url(conf.transport_url or "")}: '
                            f'{_first_line(e)}') from e
+    check_options(conf)  # the options oslo.messaging registered just now
 
 
 def _first_line(error: Exception) -> str:

@@ -111,6 +111,15 @@ def test_a_malformed_transport_url(tmp_path, command):
     assert line == '[DEFAULT]transport_url = rabbit//guest@127.0.0.1: No scheme specified'
 
 
+def test_a_bad_value_of_an_option_oslo_messaging_registers(tmp_path):
+    _dbsync(tmp_path)
+    config = _base(tmp_path)
+    config['oslo_messaging_rabbit'] = {'heartbeat_timeout_threshold': 'soon'}
+    line = _run(tmp_path, 'ironic-lite-conductor', config)
+    assert line == ("[oslo_messaging_rabbit]heartbeat_timeout_threshold = soon: invalid "
+                    "literal for int() with base 10: 'soon'")
+
+
 def test_a_missing_config_file(tmp_path):
     proc = subprocess.run([processes.console_script('ironic-lite-api'), '--config-file',
                            str(tmp_path / 'nowhere.conf')], capture_output=True, text=True,
