@@ -30,7 +30,7 @@ class StartupError(Exception):
     """The process cannot start; the message is one line for the operator."""
 
 
-def option(group: str | None, name: str) -> str:
+def _setting(group: str | None, name: str) -> str:
     return f'[{group or "DEFAULT"}]{name}'
 
 
@@ -90,7 +90,7 @@ def _read(conf: cfg.ConfigOpts, group: str | None, name: str) -> object:
         if raw and _SECRET.search(name):
             reason, raw = reason.replace(raw, '***'), '***'
         shown = '' if raw is None else f' = {raw}'
-        raise StartupError(f'{option(group, name)}{shown}: {reason}') from e
+        raise StartupError(f'{_setting(group, name)}{shown}: {reason}') from e
 
 
 def check_database(conf: cfg.ConfigOpts, require_schema: bool = True) -> Connection:

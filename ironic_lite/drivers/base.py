@@ -17,55 +17,18 @@ for its ramdisk).
 from __future__ import annotations
 
 import abc
-import contextvars
 import functools
 import inspect
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from oslo_utils import importutils
 
 from ironic_lite.common import exception
+from ironic_lite.drivers.logged_actions import wrap_logged_actions
 
 if TYPE_CHECKING:  # pragma: no cover
     from ironic_lite.conductor.task_manager import TaskManager
-
-LOG = logging.getLogger(__name__)
-
-
-# -- changes of a machine's state are logged at INFO, like provision state changes -----------
-# Set while a logged action runs, so that an action implemented with another (a reboot done by
-# set_power_state) is logged once.
-_IN_LOGGED_ACTION: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    'ironic_lite_in_logged_action', default=False)
-
-
-def _log_on_success(method: Callable, describe: Callable[..., str]) -> Callable:
-    @functools.wraps(method)
-    async def logged(self, task, *args, **kwargs):
-        if _IN_LOGGED_ACTION.get():
-            return await method(self, task, *args, **kwargs)
-        token = _IN_LOGGED_ACTION.set(True)
-        try:
-            result = await method(self, task, *args, **kwargs)
-        finally:
-            _IN_LOGGED_ACTION.reset(token)
-        LOG.info('Node %s %s (%s interface %s)', task.node.uuid,
-                 describe(*args, **kwargs), self.interface_type, type(self).__name__)
-        return result
-    logged._logs_success = True  # type: ignore[attr-defined]
-    return logged
-
-
-def _wrap_logged_actions(cls: type, actions: dict[str, Callable[..., str]]) -> None:
-    """Wrap the actions a subclass implements (every driver's, whoever calls them: the API's
-    requests, deploy and clean steps, the power sync)."""
-    for name, describe in actions.items():
-        method = cls.__dict__.get(name)
-        if method is not None and not getattr(method, '_logs_success', False):
-            setattr(cls, name, _log_on_success(method, describe))
-
 
 # -- steps ---------------------------------------------------------------------------------
 def _check_step_declaration(func: Callable, priority: Any, argsinfo: Any) -> None:
@@ -167,7 +130,7 @@ class PowerInterface(BaseInterface):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _wrap_logged_actions(cls, {
+        wrap_logged_actions(cls, {
             'set_power_state': lambda power_state, *a, **k: f'power state set to {power_state}',
             'reboot': lambda *a, **k: 'rebooted (power state set to power on)',
         })
@@ -195,7 +158,7 @@ class ManagementInterface(BaseInterface):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _wrap_logged_actions(cls, {
+        wrap_logged_actions(cls, {
             'set_boot_device': lambda device, persistent=False, *a, **k:
                 f'boot device set to {device} ({"persistent" if persistent else "next boot only"})',
         })
