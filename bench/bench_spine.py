@@ -41,6 +41,7 @@ import time
 
 import aiohttp
 
+from ironic_lite.conf.default import EMBEDDED_DRIVER_DEFAULTS
 from ironic_lite.testing import processes, services
 
 HEADERS = {'X-OpenStack-Ironic-API-Version': 'latest', 'Content-Type': 'application/json',
@@ -180,7 +181,8 @@ class Cluster:
         self.start_s = None
 
     def _config(self, host):
-        conf = {'DEFAULT': {'host': host, 'state_path': self.workdir},
+        conf = {'DEFAULT': {'host': host, 'state_path': self.workdir,
+                            **EMBEDDED_DRIVER_DEFAULTS},
                 'api': {'host_ip': '127.0.0.1', 'port': self.port},
                 'database': {'connection': self.db_url}}
         if self.mode == 'aio':

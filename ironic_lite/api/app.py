@@ -10,7 +10,7 @@ import uuid
 from aiohttp import web
 from oslo_config import cfg
 
-from ironic_lite.api import auth, errors, keys, openapi, policy, schemas
+from ironic_lite.api import access_log, auth, errors, keys, openapi, policy, schemas
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import (
     drivers,
@@ -38,7 +38,7 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
         response = await handler(request)
     except Exception as e:  # noqa: BLE001 - every error becomes an Ironic error body
         response = errors.to_response(e)
-    response.headers['X-OpenStack-Request-Id'] = request_id
+    response.headers[access_log.REQUEST_ID_HEADER] = request_id
     version = request.get(keys.API_VERSION, mv.MIN_VERSION)
     response.headers[mv.MIN_HEADER] = mv.fmt(mv.MIN_VERSION)
     response.headers[mv.MAX_HEADER] = mv.fmt(mv.MAX_VERSION)

@@ -1,7 +1,8 @@
 """``ironic-lite``: API and conductor in one event loop, in-process RPC, SQLite by default.
 
 The embedded default for a single machine: no broker, the schema is created or upgraded at
-start.
+start, fake-hardware enabled (conf/default.py ``embedded_driver_defaults``), the API on
+loopback unless ``[api]host_ip`` is set.
 """
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ import sys
 
 from oslo_config import cfg
 
-from ironic_lite.cmd import prepare, runtime, wait_for_signal
-from ironic_lite.common import exception
+from ironic_lite.cmd import prepare, runtime, startup, wait_for_signal
 from ironic_lite.conductor.service import ConductorService
 
 
@@ -35,14 +35,21 @@ async def upgrade_schema(conf: cfg.ConfigOpts) -> None:
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     output, _ = await proc.communicate()
     if proc.returncode != 0:
-        raise exception.IronicLiteException(
-            f'Database schema upgrade failed:\n{output.decode(errors="replace")}')
+        lines = output.decode(errors='replace').strip().splitlines() or ['no output']
+        # the child says why in one line (see cmd/startup.py); else its last line
+        reason = next((line.split('cannot start: ', 1)[1] for line in lines
+                       if 'cannot start: ' in line), lines[-1])
+        raise startup.StartupError(f'database schema upgrade failed: {reason}')
 
 
 async def _run(conf) -> None:
     await upgrade_schema(conf)
-    db = runtime.connect_db(conf)
-    service = ConductorService(conf, db)
+    db = await asyncio.to_thread(runtime.connect_db, conf)
+    try:
+        service = ConductorService(conf, db)
+    except BaseException:
+        db.close()
+        raise
     await service.start()
     api = runtime.ApiServer(conf, db)
     api.ring = service.res.ring
@@ -57,7 +64,13 @@ async def _run(conf) -> None:
 
 
 def main() -> None:
-    from ironic_lite.conf import CONF
+    from ironic_lite.conf import CONF, default
     CONF.set_default('rpc_transport', 'none')
-    conf = prepare()
-    asyncio.run(_run(conf))
+    CONF.set_default('enabled_hardware_types', ['fake-hardware'])
+    # The all-in-one runs noauth by default: on loopback unless the operator says otherwise
+    # (ironic-lite-api keeps upstream's 0.0.0.0).
+    CONF.set_default('host_ip', '127.0.0.1', group='api')
+    with startup.exit_on_startup_error():
+        conf = prepare()
+        default.set_embedded_driver_defaults(conf)
+        asyncio.run(_run(conf))

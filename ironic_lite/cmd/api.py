@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import asyncio
 
-from ironic_lite.cmd import prepare, runtime, wait_for_signal
+from ironic_lite.cmd import prepare, runtime, startup, wait_for_signal
 
 
 async def _run(conf) -> None:
-    db = runtime.connect_db(conf)
+    db = await asyncio.to_thread(runtime.connect_db, conf)
     server = runtime.ApiServer(conf, db)
     await server.start()
     try:
@@ -19,5 +19,7 @@ async def _run(conf) -> None:
 
 
 def main() -> None:
-    conf = prepare()
-    asyncio.run(_run(conf))
+    with startup.exit_on_startup_error():
+        conf = prepare()
+        startup.check_transport(conf)
+        asyncio.run(_run(conf))

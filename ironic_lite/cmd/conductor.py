@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import asyncio
 
-from ironic_lite.cmd import prepare, runtime, wait_for_signal
+from ironic_lite.cmd import prepare, runtime, startup, wait_for_signal
 from ironic_lite.conductor.service import ConductorService
 
 
 async def _run(conf) -> None:
-    db = runtime.connect_db(conf)
-    service = ConductorService(conf, db)
+    db = await asyncio.to_thread(runtime.connect_db, conf)
+    try:
+        service = ConductorService(conf, db)
+    except BaseException:
+        db.close()
+        raise
     await service.start()
     print(f'ironic_lite conductor {conf.host} ready', flush=True)
     try:
@@ -21,5 +25,7 @@ async def _run(conf) -> None:
 
 
 def main() -> None:
-    conf = prepare()
-    asyncio.run(_run(conf))
+    with startup.exit_on_startup_error():
+        conf = prepare()
+        startup.check_transport(conf)
+        asyncio.run(_run(conf))

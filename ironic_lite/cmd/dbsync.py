@@ -5,10 +5,9 @@ import sys
 
 from oslo_config import cfg
 
-from ironic_lite.cmd import prepare
+from ironic_lite.cmd import prepare, startup
 from ironic_lite.conf import CONF
 from ironic_lite.db import migration
-from ironic_lite.db.api import Connection
 
 
 def _add_commands(subparsers) -> None:
@@ -21,8 +20,9 @@ def _add_commands(subparsers) -> None:
 def main() -> None:
     CONF.register_cli_opt(cfg.SubCommandOpt('command', handler=_add_commands,
                                             title='commands'))
-    conf = prepare()
-    conn = Connection(conf.database.connection)
+    with startup.exit_on_startup_error():
+        conf = prepare()
+        conn = startup.check_database(conf, require_schema=False)
     command = conf.command.name
     if command in ('upgrade', 'create_schema'):
         migration.upgrade(conn, getattr(conf.command, 'revision', 'head'))

@@ -6,18 +6,21 @@ import logging
 from aiohttp import web
 from oslo_config import cfg
 
+from ironic_lite.api import access_log
 from ironic_lite.api.app import create_app
+from ironic_lite.cmd import startup
 from ironic_lite.common import rpc
 from ironic_lite.common.hash_ring import HashRingManager
 from ironic_lite.db.aio import AsyncConnection
-from ironic_lite.db.api import Connection
 from ironic_lite.rpcapi.conductor import ConductorAPI
 
 LOG = logging.getLogger(__name__)
 
 
-def connect_db(conf: cfg.ConfigOpts) -> AsyncConnection:
-    return AsyncConnection(Connection(conf.database.connection))
+def connect_db(conf: cfg.ConfigOpts, require_schema: bool = True) -> AsyncConnection:
+    """The database, checked: a StartupError naming ``[database]connection`` when it cannot
+    be reached (or has no schema yet). Blocking: call it in a thread from async code."""
+    return AsyncConnection(startup.check_database(conf, require_schema))
 
 
 class ApiServer:
@@ -30,11 +33,19 @@ class ApiServer:
         self.port: int | None = None
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self.app, handle_signals=False,
+                                     access_log=access_log.LOGGER,
+                                     access_log_class=access_log.AccessLogger)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.conf.api.host_ip, self.conf.api.port,
-                           backlog=1024, reuse_address=True)
-        await site.start()
+        host, port = self.conf.api.host_ip, self.conf.api.port
+        site = web.TCPSite(self._runner, host, port, backlog=1024, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as e:
+            await self.stop()
+            raise startup.StartupError(
+                f'[api]host_ip = {host}, [api]port = {port}: cannot listen there: '
+                f'{e.strerror or e}') from e
         self.port = self._runner.addresses[0][1]
         LOG.info('API listening on http://%s:%s/', self.conf.api.host_ip, self.port)
         print(f'ironic_lite API ready on http://{self.conf.api.host_ip}:{self.port}/',

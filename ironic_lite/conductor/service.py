@@ -25,6 +25,24 @@ from ironic_lite.drivers.factory import DriverFactory
 
 LOG = logging.getLogger(__name__)
 
+# Passes of the re-drive per [conductor]intent_redrive_after.
+REDRIVE_PASSES = 6
+
+
+def redrive_schedule(conf: cfg.ConfigOpts) -> tuple[float, float]:
+    """``(period, min_age)`` of the re-drive of accepted requests no conductor has started.
+
+    A pass every ``intent_redrive_after / 6`` seconds (at least 1 s) that starts requests
+    older than ``intent_redrive_after`` minus that period: each such request is started by
+    the time it is ``intent_redrive_after`` old, as documented — not up to a
+    ``check_provision_state_interval`` later. Starting one whose message is still on its way
+    is harmless: the conductor clears the intent in the update that starts the work, so only
+    one start wins.
+    """
+    after = conf.conductor.intent_redrive_after
+    period = max(1.0, after / REDRIVE_PASSES)
+    return period, max(0.0, after - period)
+
 
 class ConductorService:
     def __init__(self, conf: cfg.ConfigOpts, db: AsyncConnection,
@@ -54,12 +72,13 @@ class ConductorService:
         await periodics.fail_orphans(res)
         await self._rpc.start()
         cond = self.conf.conductor
+        redrive_period, redrive_age = redrive_schedule(self.conf)
         schedule = [
             ('keepalive', cond.heartbeat_interval, partial(periodics.keepalive, res)),
-            ('redrive_intents', cond.check_provision_state_interval,
-             partial(periodics.redrive_intents, res)),
-            ('redrive_allocations', cond.check_provision_state_interval,
-             partial(periodics.redrive_allocations, res)),
+            ('redrive_intents', redrive_period,
+             partial(periodics.redrive_intents, res, min_age=redrive_age)),
+            ('redrive_allocations', redrive_period,
+             partial(periodics.redrive_allocations, res, min_age=redrive_age)),
             ('check_deploy_timeouts', cond.check_provision_state_interval,
              partial(periodics.check_deploy_timeouts, res)),
             ('fail_orphans', cond.check_provision_state_interval,

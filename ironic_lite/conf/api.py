@@ -3,7 +3,8 @@ from oslo_config import cfg
 
 opts = [
     cfg.HostAddressOpt('host_ip', default='0.0.0.0',
-                       help='The IP address or hostname on which the API listens.'),
+                       help='The IP address or hostname on which the API listens. The '
+                            'all-in-one ironic-lite listens on 127.0.0.1 unless this is set.'),
     cfg.PortOpt('port', default=6385, help='The TCP port on which the API listens.'),
     cfg.IntOpt('max_limit', default=1000, min=1,
                help='The maximum number of items returned in a single response '

@@ -18,12 +18,15 @@ opts = [
     cfg.IntOpt('deploy_callback_timeout', default=1800, min=0,
                help='Seconds to wait for a deploy ramdisk callback. 0 disables the timeout.'),
     cfg.IntOpt('check_provision_state_interval', default=60, min=1,
-               help='Seconds between checks for provisioning timeouts and for accepted '
-                    'requests that no conductor has picked up.'),
+               help='Seconds between checks for provisioning timeouts and for nodes '
+                    'left in a working state by a conductor that died.'),
     cfg.IntOpt('intent_redrive_after', default=30, min=1,
-               help='An accepted request (e.g. a deploy) that no conductor has started after '
-                    'this many seconds is started by the periodic task: covers lost RPC '
-                    'casts and full worker pools.'),
+               help='An accepted request (e.g. a deploy) that no conductor has started is '
+                    'started by a live conductor by the time it is this many seconds old: '
+                    'covers lost RPC casts, a conductor that stopped, and full worker '
+                    'pools. The re-drive runs every sixth of this (at least every second). '
+                    'Requests for a conductor that died without stopping wait until '
+                    'heartbeat_timeout has passed, when its nodes move to the others.'),
     cfg.StrOpt('conductor_group', default='',
                help='Name of the conductor group to join. Nodes with a matching '
                     'conductor_group are managed by this group only.'),

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from oslo_utils import importutils
 
 from ironic_lite.common import exception
+from ironic_lite.drivers.logged_actions import wrap_logged_actions
 
 if TYPE_CHECKING:  # pragma: no cover
     from ironic_lite.conductor.task_manager import TaskManager
-
 
 # -- steps ---------------------------------------------------------------------------------
 def _check_step_declaration(func: Callable, priority: Any, argsinfo: Any) -> None:
@@ -128,6 +128,13 @@ class BaseInterface(abc.ABC):
 class PowerInterface(BaseInterface):
     interface_type = 'power'
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        wrap_logged_actions(cls, {
+            'set_power_state': lambda power_state, *a, **k: f'power state set to {power_state}',
+            'reboot': lambda *a, **k: 'rebooted (power state set to power on)',
+        })
+
     @abc.abstractmethod
     async def get_power_state(self, task: TaskManager) -> str:
         """Return states.POWER_ON or states.POWER_OFF (or ERROR)."""
@@ -148,6 +155,13 @@ class PowerInterface(BaseInterface):
 
 class ManagementInterface(BaseInterface):
     interface_type = 'management'
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        wrap_logged_actions(cls, {
+            'set_boot_device': lambda device, persistent=False, *a, **k:
+                f'boot device set to {device} ({"persistent" if persistent else "next boot only"})',
+        })
 
     @abc.abstractmethod
     def get_supported_boot_devices(self, task: TaskManager) -> list[str]:

@@ -7,6 +7,7 @@ importing any driver code.
 from __future__ import annotations
 
 import dataclasses
+from importlib.metadata import entry_points
 from typing import Any
 
 import stevedore
@@ -42,21 +43,40 @@ class DriverFactory:
     def __init__(self, conf: cfg.ConfigOpts):
         self.conf = conf
         self.hardware_types: dict[str, HardwareType] = self._load(
-            HW_NAMESPACE, conf.enabled_hardware_types, 'hardware type')
+            HW_NAMESPACE, conf.enabled_hardware_types, 'hardware type',
+            'enabled_hardware_types')
         self.interfaces: dict[str, dict[str, Any]] = {
-            itype: self._load(IFACE_NAMESPACE % itype,
-                              getattr(conf, f'enabled_{itype}_interfaces'), f'{itype} interface')
+            itype: self._load(IFACE_NAMESPACE % itype, self._enabled(itype),
+                              f'{itype} interface', f'enabled_{itype}_interfaces')
             for itype in INTERFACE_TYPES}
         self.hardware_interfaces = self._compute_hardware_interfaces()
 
+    def _enabled(self, itype: str) -> list[str]:
+        """``enabled_<itype>_interfaces``; unset (power, management): as upstream, the first
+        supported interface of each enabled hardware type."""
+        names = getattr(self.conf, f'enabled_{itype}_interfaces')
+        if names is not None:
+            return names
+        return list(dict.fromkeys(hw.supported(itype)[0]
+                                  for hw in self.hardware_types.values()
+                                  if hw.supported(itype)))
+
     @staticmethod
-    def _load(namespace: str, names: list[str], what: str) -> dict[str, Any]:
+    def _load(namespace: str, names: list[str], what: str, option: str) -> dict[str, Any]:
+        """Each named plugin; errors name the option and its value (they stop the start)."""
+        setting = f'[DEFAULT]{option} = {",".join(names)}'
         loaded: dict[str, Any] = {}
+        installed = sorted({ep.name for ep in entry_points(group=namespace)})
         for name in names:
+            if name not in installed:
+                raise exception.DriverLoadError(
+                    f'{setting}: there is no {what} named "{name}" '
+                    f'(installed: {", ".join(installed)})')
             try:
                 mgr = stevedore.DriverManager(namespace, name, invoke_on_load=True)
             except Exception as e:  # stevedore raises several types; all mean "cannot load"
-                raise exception.DriverLoadError(driver=f'{what} {name}', reason=e) from e
+                raise exception.DriverLoadError(
+                    f'{setting}: the {what} "{name}" could not be loaded: {e}') from e
             loaded[name] = mgr.driver
         return loaded
 
@@ -68,9 +88,10 @@ class DriverFactory:
                 enabled = [n for n in hw.supported(itype) if n in self.interfaces[itype]]
                 if not enabled:
                     raise exception.DriverLoadError(
-                        driver=hw_name,
-                        reason=f'none of its {itype} interfaces {hw.supported(itype)} is '
-                               f'enabled (enabled_{itype}_interfaces)')
+                        f'[DEFAULT]enabled_{itype}_interfaces = '
+                        f'{",".join(self.interfaces[itype])}: none of the {itype} interfaces '
+                        f'the enabled hardware type "{hw_name}" supports '
+                        f'({", ".join(hw.supported(itype))}) is enabled')
                 default = getattr(self.conf, f'default_{itype}_interface')
                 if default not in enabled:
                     default = enabled[0]

@@ -9,6 +9,7 @@ import tempfile
 import uuid
 from typing import Any
 
+from ironic_lite.conf.default import EMBEDDED_DRIVER_DEFAULTS
 from ironic_lite.testing import processes, services
 
 API_READY = 'ironic_lite API ready'
@@ -17,7 +18,7 @@ API_READY = 'ironic_lite API ready'
 class SplitCluster:
     def __init__(self, transport_url: str, db_url: str | None = None,
                  workdir: str | None = None, conductor_options: dict[str, dict] | None = None,
-                 api_options: dict[str, dict] | None = None):
+                 api_options: dict[str, dict] | None = None, fake_hardware: bool = True):
         self.workdir = workdir or tempfile.mkdtemp(prefix='ironic_lite_split_')
         self.db_url = db_url or f'sqlite:///{os.path.join(self.workdir, "ironic_lite.sqlite")}'
         self.port = services.free_port()
@@ -26,13 +27,15 @@ class SplitCluster:
         self.conductor_host = f'conductor-{uuid.uuid4().hex[:6]}'
         self._conductor_options = conductor_options or {}
         self._api_options = api_options or {}
+        # fake-hardware as in the all-in-one; False: upstream's driver defaults (ipmi)
+        self._drivers = dict(EMBEDDED_DRIVER_DEFAULTS) if fake_hardware else {}
         self.api: processes.Daemon | None = None
         self.conductors: list[processes.Daemon] = []
 
     def _config(self, host: str, extra: dict[str, dict]) -> dict[str, dict[str, Any]]:
         config: dict[str, dict[str, Any]] = {
             'DEFAULT': {'host': host, 'transport_url': self.transport_url,
-                        'state_path': self.workdir},
+                        'state_path': self.workdir, **self._drivers},
             'database': {'connection': self.db_url},
             'api': {'host_ip': '127.0.0.1', 'port': self.port},
             'conductor': {'heartbeat_interval': 2, 'heartbeat_timeout': 20,

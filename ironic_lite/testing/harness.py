@@ -16,7 +16,7 @@ from ironic_lite.api.app import create_app
 from ironic_lite.common import rpc
 from ironic_lite.conductor import periodics
 from ironic_lite.conductor.service import ConductorService
-from ironic_lite.conf import CONF
+from ironic_lite.conf import CONF, default
 from ironic_lite.db import migration
 from ironic_lite.db.aio import AsyncConnection
 from ironic_lite.db.api import Connection
@@ -45,7 +45,8 @@ class Harness:
             except Exception:  # noqa: BLE001 - already registered by an earlier harness
                 pass
         CONF([], project='ironic_lite', default_config_files=[])
-        self.fixture.config(host=self.host, rpc_transport='none')
+        self.fixture.config(host=self.host, rpc_transport='none',
+                            **default.EMBEDDED_DRIVER_DEFAULTS)
         self.fixture.config(connection=self.db_url, group='database')
         for key, value in self.overrides.items():
             group, _, name = key.rpartition('.')
