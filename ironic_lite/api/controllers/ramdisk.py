@@ -11,9 +11,10 @@ for the negotiated version, which is what ironic-python-agent reads:
   concurrent lookups exactly one gets the token, later ones get ``******``. The conductor reads
   it from there to talk to the agent, and forgets it when a new ramdisk boots.
 * heartbeat (1.22; ``agent_version`` 1.36, ``agent_verify_ca`` 1.68; ``agent_token`` any):
-  refused with 400 before any cast when the token is missing or wrong (a token is needed once
-  the node has one, and always from 1.62), when the callback URL is malformed, or when it
-  differs from the agent URL on file, or when ``agent_verify_ca`` (the PEM certificate of an
+  refused with 400 before any cast when the callback URL is malformed or differs from the
+  agent URL on file, when the token is missing or not the one a lookup handed out (at every
+  version, as upstream: a ramdisk looks up at 1.62 or later first, as IPA does, and may then
+  heartbeat at an older version), or when ``agent_verify_ca`` (the PEM certificate of an
   agent with automatic TLS) differs from the one on file for this agent run. Accepted
   heartbeats are cast to the node's conductor with ``agent_verify_ca`` and the token (which the
   conductor checks again under the node's lock).
@@ -182,21 +183,23 @@ async def heartbeat(request: web.Request) -> web.Response:
     agent_verify_ca = _optional_str(body, 'agent_verify_ca', version, mv.AGENT_VERIFY_CA)
     node = await utils.get_node(request)
     info = node.driver_internal_info or {}
-    expected = info.get(_TOKEN_KEY)
-    if expected or version >= mv.AGENT_TOKEN:
-        if token is None:
-            raise exception.InvalidParameterValue(
-                err='Agent token is required for heartbeat processing.')
-        if not expected or not agent_run.token_matches(expected, token):
-            raise exception.InvalidParameterValue(
-                err=f'Invalid agent token received for node {node.uuid}; the ramdisk must '
-                    'look the node up again.')
     agent_url = info.get('agent_url')
     if agent_url is not None and agent_url != callback_url:
+        # The agent's address on file is not told to an unauthenticated caller.
         raise exception.InvalidParameterValue(
-            err=f'Detected change in ramdisk provided "callback_url" for node {node.uuid}: '
-                f'{callback_url} was sent, the agent on file is at {agent_url}; heartbeat '
-                'refused.')
+            err=f'Detected change in ramdisk provided "callback_url" for node {node.uuid}; '
+                'heartbeat refused.')
+    # As upstream: agent tokens are required at every version, whether or not a lookup
+    # handed one out yet (a tokenless caller must never become the node's agent).
+    if token is None:
+        LOG.warning('Heartbeat for node %s refused: no agent token', node.uuid)
+        raise exception.InvalidParameterValue(
+            err='Agent token is required for heartbeat processing.')
+    if not agent_run.token_matches(info.get(_TOKEN_KEY), token):
+        LOG.warning('Heartbeat for node %s refused: invalid agent token', node.uuid)
+        raise exception.InvalidParameterValue(
+            err=f'Invalid agent token received for node {node.uuid}; the ramdisk must '
+                'look the node up again.')
     # As upstream: the certificate is fixed for one agent run (a new ramdisk starts with none
     # on file); a different one mid-run is not the agent the conductor talks to.
     if agent_run.verify_ca_changed(info.get('agent_verify_ca'), agent_verify_ca):
