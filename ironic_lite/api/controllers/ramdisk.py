@@ -29,7 +29,7 @@ import urllib.parse
 from aiohttp import web
 from oslo_utils import netutils, uuidutils
 
-from ironic_lite.api import keys, utils
+from ironic_lite.api import keys, utils, views
 from ironic_lite.api import microversion as mv
 from ironic_lite.common import agent_run, exception, states
 
@@ -73,6 +73,16 @@ def _config(conf, version: mv.Version, token: str | None) -> dict:
     return config
 
 
+# As upstream, a caller without credentials is not told why a lookup failed (unknown node,
+# MACs of several nodes, a node in another state): the reason goes to the log.
+_LOOKUP_NOT_FOUND = 'Resource could not be found.'
+
+
+def _not_found(reason: str) -> exception.NotFound:
+    LOG.warning('Lookup refused: %s', reason)
+    return exception.NotFound(_LOOKUP_NOT_FOUND)
+
+
 async def _find_node(db, addresses: list[str], node_uuid: str | None):
     try:
         if node_uuid:
@@ -82,9 +92,9 @@ async def _find_node(db, addresses: list[str], node_uuid: str | None):
         ports = []
     node_ids = {p.node_id for p in ports}
     if len(node_ids) != 1:
-        raise exception.NotFound(
-            'No node found for the given MAC addresses' if not node_ids else
-            'The MAC addresses belong to more than one node')
+        raise _not_found(f'no node has the MAC addresses {", ".join(addresses)}'
+                         if not node_ids else
+                         f'the MAC addresses {", ".join(addresses)} belong to several nodes')
     return await db.get_node(node_ids.pop())
 
 
@@ -114,7 +124,7 @@ async def _token_for(request: web.Request, node):
         await asyncio.sleep(interval)
         node = await db.get_node(node.id)
         if node.provision_state not in states.LOOKUP_ALLOWED_STATES:
-            raise exception.NotFound(f'Node {node.uuid} is not in a state that allows lookup.')
+            raise _not_found(f'node {node.uuid} is in state {node.provision_state}')
 
 
 async def lookup(request: web.Request) -> web.Response:
@@ -130,19 +140,27 @@ async def lookup(request: web.Request) -> web.Response:
                 'or "node_uuid" must be provided.')
     node = await _find_node(db, addresses, node_uuid)
     if node.provision_state not in states.LOOKUP_ALLOWED_STATES:
-        raise exception.NotFound(f'Node {node.uuid} is not in a state that allows lookup.')
+        raise _not_found(f'node {node.uuid} is in state {node.provision_state}')
     version = utils.version(request)
     token = None
     if version >= mv.AGENT_TOKEN:
         node, token = await _token_for(request, node)
-    info = {k: v for k, v in (node.driver_internal_info or {}).items() if k != _TOKEN_KEY}
-    body = {'node': {'uuid': node.uuid, 'properties': node.properties,
-                     'instance_info': {k: v for k, v in (node.instance_info or {}).items()
-                                       if k != 'configdrive'},
-                     'driver_internal_info': info,
-                     'links': utils.links(request, 'nodes', node.uuid)},
+    body = {'node': _public_node(request, node),
             'config': _config(request.app[keys.CONF], version, token)}
     return web.json_response(body)
+
+
+def _public_node(request: web.Request, node) -> dict:
+    """The node as upstream's lookup shows it, to a caller without credentials: secrets masked
+    as in the node views (whatever the policy, nobody is known here); the configdrive and the
+    token (handed out in ``config``) are left out."""
+    instance_info = views.instance_info(None, node.instance_info)
+    instance_info.pop('configdrive', None)
+    internal = views.driver_internal_info(node.driver_internal_info)
+    internal.pop(_TOKEN_KEY, None)
+    return {'uuid': node.uuid, 'properties': views.mask_secrets(node.properties),
+            'instance_info': instance_info, 'driver_internal_info': internal,
+            'links': utils.links(request, 'nodes', node.uuid)}
 
 
 def _is_http_url(value) -> bool:
