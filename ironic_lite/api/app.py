@@ -10,7 +10,7 @@ import uuid
 from aiohttp import web
 from oslo_config import cfg
 
-from ironic_lite.api import auth, errors, keys, openapi, policy, schemas
+from ironic_lite.api import auth, errors, keys, openapi, policy, schemas, utils
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import (
     drivers,
@@ -35,6 +35,7 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
     request_id = f'req-{uuid.uuid4()}'
     try:
         request[keys.API_VERSION] = mv.parse(request.headers)
+        utils.check_url(request)
         response = await handler(request)
     except Exception as e:  # noqa: BLE001 - every error becomes an Ironic error body
         response = errors.to_response(e)
