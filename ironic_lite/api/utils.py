@@ -113,15 +113,30 @@ def parse_json(raw: bytes) -> Any:
     return body
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The request's body, if it arrives within ``[api]client_body_timeout`` (else 408)."""
+    timeout = request.app[keys.CONF].api.client_body_timeout
+    try:
+        async with asyncio.timeout(timeout):
+            return await request.read()
+    except TimeoutError:
+        raise exception.RequestTimeout(timeout=timeout) from None
+
+
 async def json_body(request: web.Request, kind: type = dict) -> Any:
     """The request's JSON body — the one place request bodies are read and parsed."""
-    raw = await request.read()
-    if not raw:
-        raise exception.InvalidParameterValue(err='The request body is empty; JSON expected.')
-    if len(raw) > THREAD_PARSE_BYTES:
-        body = await asyncio.to_thread(parse_json, raw)
+    if keys.JSON_BODY in request:
+        body = request[keys.JSON_BODY]
     else:
-        body = parse_json(raw)
+        raw = await read_body(request)
+        if not raw:
+            raise exception.InvalidParameterValue(
+                err='The request body is empty; JSON expected.')
+        if len(raw) > THREAD_PARSE_BYTES:
+            body = await asyncio.to_thread(parse_json, raw)
+        else:
+            body = parse_json(raw)
+        request[keys.JSON_BODY] = body
     if not isinstance(body, kind):
         raise exception.InvalidParameterValue(
             err=f'The request body must be a JSON {"object" if kind is dict else "list"}.')

@@ -6,6 +6,7 @@ import logging
 from aiohttp import web
 from oslo_config import cfg
 
+from ironic_lite.api import limits
 from ironic_lite.api.app import create_app
 from ironic_lite.common import rpc
 from ironic_lite.common.hash_ring import HashRingManager
@@ -30,7 +31,8 @@ class ApiServer:
         self.port: int | None = None
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False,
+                                     **limits.server_settings(self.conf))
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.conf.api.host_ip, self.conf.api.port,
                            backlog=1024, reuse_address=True)
