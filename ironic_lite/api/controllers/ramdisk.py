@@ -31,7 +31,7 @@ from oslo_utils import netutils, uuidutils
 
 from ironic_lite.api import keys, utils, views
 from ironic_lite.api import microversion as mv
-from ironic_lite.common import agent_run, exception, states
+from ironic_lite.common import agent_run, exception, log_limit, states
 
 LOG = logging.getLogger(__name__)
 
@@ -78,8 +78,13 @@ def _config(conf, version: mv.Version, token: str | None) -> dict:
 _LOOKUP_NOT_FOUND = 'Resource could not be found.'
 
 
+# Anyone may call lookup and heartbeat: their refusals are logged once per kind and node
+# every few seconds, however often a caller retries.
+_REPEATS = log_limit.RepeatLimiter(interval=10.0)
+
+
 def _not_found(reason: str) -> exception.NotFound:
-    LOG.warning('Lookup refused: %s', reason)
+    _REPEATS.log(LOG, logging.WARNING, ('lookup', reason), 'Lookup refused: %s', reason)
     return exception.NotFound(_LOOKUP_NOT_FOUND)
 
 
@@ -210,11 +215,13 @@ async def heartbeat(request: web.Request) -> web.Response:
     # As upstream: agent tokens are required at every version, whether or not a lookup
     # handed one out yet (a tokenless caller must never become the node's agent).
     if token is None:
-        LOG.warning('Heartbeat for node %s refused: no agent token', node.uuid)
+        _REPEATS.log(LOG, logging.WARNING, ('no token', node.uuid),
+                     'Heartbeat for node %s refused: no agent token', node.uuid)
         raise exception.InvalidParameterValue(
             err='Agent token is required for heartbeat processing.')
     if not agent_run.token_matches(info.get(_TOKEN_KEY), token):
-        LOG.warning('Heartbeat for node %s refused: invalid agent token', node.uuid)
+        _REPEATS.log(LOG, logging.WARNING, ('bad token', node.uuid),
+                     'Heartbeat for node %s refused: invalid agent token', node.uuid)
         raise exception.InvalidParameterValue(
             err=f'Invalid agent token received for node {node.uuid}; the ramdisk must '
                 'look the node up again.')
