@@ -13,21 +13,15 @@ import json
 import logging
 import traceback
 
-import sqlalchemy.exc
 from aiohttp import web
-from oslo_db import exception as db_exc
 
 from ironic_lite.common import exception, log_limit
+from ironic_lite.db import outage
 
 LOG = logging.getLogger(__name__)
 # One line per kind of failure every few seconds, however many requests fail the same way
 # (a database outage fails them all); the first unexpected error of a kind keeps its traceback.
 _REPEATS = log_limit.RepeatLimiter(interval=10.0)
-# The database cannot be reached (down, restarting, connections refused or cut, pool
-# exhausted): a temporary condition, answered 503 like upstream, never a 500 with a traceback.
-_DB_UNAVAILABLE = (db_exc.DBConnectionError, db_exc.CantStartEngineError,
-                   sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
-                   sqlalchemy.exc.DisconnectionError, sqlalchemy.exc.TimeoutError)
 
 
 def error_response(status: int, message: str) -> web.Response:
@@ -53,12 +47,6 @@ def _message(err: BaseException) -> str:
     return text or err.__class__.__name__
 
 
-def _db_unavailable(err: BaseException) -> bool:
-    if isinstance(err, _DB_UNAVAILABLE):
-        return True
-    return isinstance(err, db_exc.DBError) and isinstance(err.inner_exception, _DB_UNAVAILABLE)
-
-
 def _first_line(err: BaseException) -> str:
     return (str(err).strip().splitlines() or [''])[0][:300]
 
@@ -70,10 +58,10 @@ def _where(err: BaseException) -> str:
 
 
 def to_response(err: BaseException) -> web.Response:
-    if _db_unavailable(err):
+    if outage.is_unavailable(err):
+        # a temporary condition: 503, never a 500 with a traceback per request
         _REPEATS.log(LOG, logging.WARNING, ('db', type(err).__name__),
-                     'Database unavailable, answering 503: %s: %s', type(err).__name__,
-                     _first_line(err))
+                     'Database unavailable, answering 503: %s', outage.summary(err))
         return error_response(503, 'The database is unavailable; please retry later.')
     if isinstance(err, ConnectionResetError):
         # The client went away (e.g. mid-body): nobody reads this answer, nothing is wrong here.

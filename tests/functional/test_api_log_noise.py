@@ -2,6 +2,7 @@
 line per kind of failure (no traceback, repeats counted); a client that disconnects mid-body
 is not an ERROR."""
 import asyncio
+import functools
 import logging
 
 import pytest
@@ -10,6 +11,7 @@ from aiohttp import web
 
 from ironic_lite.api import limits
 from ironic_lite.common import log_limit
+from ironic_lite.conductor import periodics
 from ironic_lite.conf import CONF
 from ironic_lite.testing import services
 from ironic_lite.testing.harness import Harness
@@ -69,6 +71,19 @@ async def test_database_outage_is_503_and_one_line_per_kind(pg_url, caplog):
         # 40 failed requests: one line per kind of failure, not one per request
         assert 1 <= len(outage) <= 3, [r.getMessage() for r in outage]
         assert all('\n' not in r.getMessage() for r in outage)
+        # a periodic task failing every period during the outage: one line, no traceback
+        task_name = 'redrive_intents (outage test)'
+        task = asyncio.create_task(periodics.run_forever(
+            task_name, 0.01, functools.partial(periodics.redrive_intents, h.res)))
+        try:
+            async with asyncio.timeout(DEADLINE_S):
+                while periodics._REPEATS._seen.get((task_name, 'db'), (0, 0))[1] < 3:
+                    await asyncio.sleep(0.05)
+        finally:
+            task.cancel()
+        lines = [r for r in caplog.records if task_name in r.getMessage()]
+        assert len(lines) == 1 and not lines[0].exc_info, [r.getMessage() for r in lines]
+        assert 'database unavailable' in lines[0].getMessage()
     finally:
         await asyncio.to_thread(_admin, f'ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true')
     try:
