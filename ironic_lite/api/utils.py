@@ -123,6 +123,11 @@ async def read_body(request: web.Request) -> bytes:
         raise exception.RequestTimeout(timeout=timeout) from None
 
 
+def big_body(request: web.Request) -> bool:
+    """Whether the body read is big enough to be worked on in a thread, off the loop."""
+    return request.get(keys.BODY_SIZE, 0) > THREAD_PARSE_BYTES
+
+
 async def json_body(request: web.Request, kind: type = dict) -> Any:
     """The request's JSON body — the one place request bodies are read and parsed."""
     if keys.JSON_BODY in request:
@@ -137,6 +142,7 @@ async def json_body(request: web.Request, kind: type = dict) -> Any:
         else:
             body = parse_json(raw)
         request[keys.JSON_BODY] = body
+        request[keys.BODY_SIZE] = len(raw)
     if not isinstance(body, kind):
         raise exception.InvalidParameterValue(
             err=f'The request body must be a JSON {"object" if kind is dict else "list"}.')

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from ironic_lite.api import utils
+from ironic_lite.api import schemas, utils
 from ironic_lite.testing.harness import Harness
 from tests.functional import api_helpers as api
 from tests.functional.api_helpers import fault, ok
@@ -118,6 +118,14 @@ async def test_big_bodies_are_parsed_off_the_event_loop(h, monkeypatch):
         return original(raw)
 
     monkeypatch.setattr(utils, 'parse_json', spy)
+    validated = []
+    original_validate = schemas.validate
+
+    def validate_spy(schema, body):
+        validated.append(threading.current_thread() is threading.main_thread())
+        return original_validate(schema, body)
+
+    monkeypatch.setattr(schemas, 'validate', validate_spy)
     node = await api.create_node(h)
     for size in (10, 200_000):
         await ok(await h.request('PATCH', f'/v1/nodes/{node["uuid"]}', json=[
@@ -125,3 +133,4 @@ async def test_big_bodies_are_parsed_off_the_event_loop(h, monkeypatch):
     big = [on_main for length, on_main in threads if length > utils.THREAD_PARSE_BYTES]
     small = [on_main for length, on_main in threads if length <= utils.THREAD_PARSE_BYTES]
     assert big == [False] and small and all(small)
+    assert validated[-1] is False   # the big PATCH was validated in a thread too
