@@ -97,7 +97,7 @@ async def _find_node(db, addresses: list[str], node_uuid: str | None):
         ports = []
     node_ids = {p.node_id for p in ports}
     if len(node_ids) != 1:
-        raise _not_found(f'no node has the MAC addresses {", ".join(addresses)}'
+        raise _not_found(f'no node matches {node_uuid or ", ".join(addresses)}'
                          if not node_ids else
                          f'the MAC addresses {", ".join(addresses)} belong to several nodes')
     return await db.get_node(node_ids.pop())
