@@ -10,7 +10,7 @@ import uuid
 from aiohttp import web
 from oslo_config import cfg
 
-from ironic_lite.api import access_log, auth, errors, keys, openapi, policy, schemas
+from ironic_lite.api import access_log, auth, errors, keys, limits, openapi, policy, schemas, utils
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import (
     drivers,
@@ -35,6 +35,7 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
     request_id = f'req-{uuid.uuid4()}'
     try:
         request[keys.API_VERSION] = mv.parse(request.headers)
+        utils.check_url(request)
         response = await handler(request)
     except Exception as e:  # noqa: BLE001 - every error becomes an Ironic error body
         response = errors.to_response(e)
@@ -56,7 +57,7 @@ def _route(app: web.Application, method: str, path: str, handler) -> None:
 
 
 def create_app(conf: cfg.ConfigOpts, db: AsyncConnection, rpcapi: ConductorAPI) -> web.Application:
-    middlewares = [api_middleware, auth.create_middleware(conf),
+    middlewares = [api_middleware, limits.create_middleware(conf), auth.create_middleware(conf),
                    policy.create_middleware(conf), schemas.create_middleware(policy.template)]
     app = web.Application(middlewares=middlewares,
                           client_max_size=conf.api.max_request_body_size)

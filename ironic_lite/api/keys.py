@@ -31,3 +31,8 @@ API_VERSION = web.RequestKey('api_version', tuple)
 # ``check(rule) -> bool`` for the request's caller, memoised: may the caller see secrets
 # (``show_password``, ``show_instance_secrets``)? Absent means no.
 SECRETS_CHECK = web.RequestKey('secrets_check', object)
+# The parsed JSON body (``utils.json_body``): parsed once, read by the schema check and the
+# handler.
+JSON_BODY = web.RequestKey('json_body', object)
+# Its size in bytes: big bodies are parsed and validated in a worker thread.
+BODY_SIZE = web.RequestKey('body_size', int)

@@ -1,7 +1,9 @@
 """Request helpers shared by the controllers: body, query parameters, links, lookups."""
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import re
 import urllib.parse
 from typing import Any
@@ -26,22 +28,121 @@ def require_version(request: web.Request, minimum: mv.Version) -> None:
         raise web.HTTPNotFound()
 
 
+class _BadValue(ValueError):
+    """A value JSON can carry that no database stores the same way (the message says why)."""
+
+
 def _reject_constant(name: str) -> None:
     raise ValueError(f'{name} is not valid JSON')
 
 
-async def json_body(request: web.Request, kind: type = dict) -> Any:
-    raw = await request.read()
-    if not raw:
-        raise exception.InvalidParameterValue(err='The request body is empty; JSON expected.')
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):   # 1e400: Python reads inf, which JSON cannot carry back
+        raise _BadValue(f'the number {text[:40]} is out of range')
+    return value
+
+
+def _int64(text: str) -> int:
+    value = int(text)
+    if not _INT_MIN <= value <= _INT_MAX:
+        shown = text if len(text) <= 40 else text[:40] + '...'
+        raise _BadValue(f'the integer {shown} is out of range (64-bit signed integers)')
+    return value
+
+
+_INT_MIN, _INT_MAX = -2 ** 63, 2 ** 63 - 1
+# Bodies bigger than this are parsed in a worker thread, never on the event loop.
+THREAD_PARSE_BYTES = 64 * 1024
+
+
+def check_text(value: str, where: str) -> None:
+    """Refuse what SQLite (lone UTF-16 surrogates) or PostgreSQL (NUL) cannot store, so every
+    database answers the same 400 instead of some a 500."""
+    if '\x00' in value:
+        raise _BadValue(f'{where} contains a NUL character (\\u0000)')
     try:
-        body = json.loads(raw, parse_constant=_reject_constant)
+        value.encode('utf-8')
+    except UnicodeEncodeError:
+        raise _BadValue(f'{where} contains a lone UTF-16 surrogate, which is not valid '
+                        'Unicode') from None
+
+
+def check_url(request: web.Request) -> None:
+    """The same rules for the decoded path and query of every request (a node named by
+    ``%00`` is a 400 on every database, not a 500 on PostgreSQL)."""
+    try:
+        check_text(request.path, 'the URL path')
+        for name, value in request.query.items():
+            check_text(name, 'a query parameter name')
+            check_text(value, f'the query parameter "{name}"')
+    except _BadValue as e:
+        raise exception.InvalidParameterValue(err=f'Invalid request: {e}.') from None
+
+
+def _check_strings(value: Any, path: str) -> None:
+    if isinstance(value, str):
+        check_text(value, f'the value at "{path or "/"}"')
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key, f'a key in "{path or "/"}"')
+            _check_strings(item, f'{path}/{key}')
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_strings(item, f'{path}/{i}')
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON, the same on every database: no NaN/Infinity, finite numbers, 64-bit
+    integers, strings without NUL or lone surrogates (only ``\\u`` escapes can make those:
+    raw bytes must be valid UTF-8 and JSON forbids raw control characters)."""
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float,
+                          parse_int=_int64)
+        if b'\\u' in raw:
+            _check_strings(body, '')
+    except _BadValue as e:
+        raise exception.InvalidParameterValue(err=f'Invalid value in request body: {e}.') \
+            from None
     except (ValueError, UnicodeDecodeError) as e:
         raise exception.InvalidParameterValue(err=f'Malformed JSON in request body: {e}') \
             from None
     except RecursionError:
         raise exception.InvalidParameterValue(
             err='Malformed JSON in request body: nested too deeply.') from None
+    return body
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request's body, if it arrives within ``[api]client_body_timeout`` (else 408)."""
+    timeout = request.app[keys.CONF].api.client_body_timeout
+    try:
+        async with asyncio.timeout(timeout):
+            return await request.read()
+    except TimeoutError:
+        raise exception.RequestTimeout(timeout=timeout) from None
+
+
+def big_body(request: web.Request) -> bool:
+    """Whether the body read is big enough to be worked on in a thread, off the loop."""
+    return request.get(keys.BODY_SIZE, 0) > THREAD_PARSE_BYTES
+
+
+async def json_body(request: web.Request, kind: type = dict) -> Any:
+    """The request's JSON body — the one place request bodies are read and parsed."""
+    if keys.JSON_BODY in request:
+        body = request[keys.JSON_BODY]
+    else:
+        raw = await read_body(request)
+        if not raw:
+            raise exception.InvalidParameterValue(
+                err='The request body is empty; JSON expected.')
+        if len(raw) > THREAD_PARSE_BYTES:
+            body = await asyncio.to_thread(parse_json, raw)
+        else:
+            body = parse_json(raw)
+        request[keys.JSON_BODY] = body
+        request[keys.BODY_SIZE] = len(raw)
     if not isinstance(body, kind):
         raise exception.InvalidParameterValue(
             err=f'The request body must be a JSON {"object" if kind is dict else "list"}.')

@@ -34,7 +34,12 @@ PORT_FIELDS = ('uuid', 'address', 'node_uuid', 'extra', 'internal_info',
                'is_smartnic', 'name', 'created_at', 'updated_at', 'links')
 PORT_LIST_FIELDS = ('uuid', 'address', 'links')
 
-_HIDDEN_INTERNAL = ('agent_secret_token',)
+# The ramdisk's agent token and the salted hash of an iSCSI deploy key are never shown.
+_HIDDEN_INTERNAL = ('agent_secret_token', 'deploy_key_hash')
+# Besides oslo's password keys (``strutils.mask_dict_password``): keys named like these hold
+# credentials too — ``ipmi_kg_key``, ``snmp_auth_key``, ``redfish_password``, … (as upstream
+# masks ``*_password`` and ``*_key`` fields of driver_info).
+_SECRET_SUFFIXES = ('_password', '_key', '_secret', '_token', '_passphrase')
 
 
 def _ts(value: datetime.datetime | None) -> str | None:
@@ -77,14 +82,43 @@ def _provision_state(ver: mv.Version, value: str | None) -> str | None:
     return value
 
 
-def _instance_info(request: web.Request, info: dict[str, Any]) -> dict[str, Any]:
-    """As upstream: secrets and the configdrive masked, and ``image_url`` too (the agent
-    deploy may keep a temporary URL there) — unless ``show_instance_secrets`` allows."""
-    if utils.shows_secrets(request, 'show_instance_secrets'):
+def mask_secrets(info: dict[str, Any] | None) -> dict[str, Any]:
+    """A copy of ``info`` (nested dictionaries too) with every secret value ``******``."""
+    info = strutils.mask_dict_password(info or {}, MASK)
+    for key, value in info.items():
+        if isinstance(value, dict):
+            info[key] = mask_secrets(value)
+        elif value not in (None, '') and isinstance(key, str) and \
+                key.lower().endswith(_SECRET_SUFFIXES):
+            info[key] = MASK
+    return info
+
+
+def driver_info(request: web.Request | None, info: dict[str, Any]) -> dict[str, Any]:
+    """Passwords and keys masked unless ``show_password`` allows (``request`` None: a public
+    answer, always masked)."""
+    if request is not None and utils.shows_secrets(request, 'show_password'):
         return dict(info)
-    info = strutils.mask_dict_password(info, MASK)
+    return mask_secrets(info)
+
+
+def instance_info(request: web.Request | None, info: dict[str, Any]) -> dict[str, Any]:
+    """As upstream: secrets and the configdrive masked, and ``image_url`` too (the agent
+    deploy may keep a temporary URL there) — unless ``show_instance_secrets`` allows
+    (``request`` None: a public answer, always masked)."""
+    if request is not None and utils.shows_secrets(request, 'show_instance_secrets'):
+        return dict(info)
+    info = mask_secrets(info)
     for key in ('configdrive', 'image_url'):
         if info.get(key):
+            info[key] = MASK
+    return info
+
+
+def driver_internal_info(info: dict[str, Any]) -> dict[str, Any]:
+    info = dict(info or {})
+    for key in _HIDDEN_INTERNAL:
+        if key in info:
             info[key] = MASK
     return info
 
@@ -108,16 +142,11 @@ def node(request: web.Request, n: models.Node, fields: list[str] | tuple | None 
         elif f == 'provision_state':
             out[f] = _provision_state(ver, n.provision_state)
         elif f == 'driver_info':
-            out[f] = (dict(n.driver_info) if utils.shows_secrets(request, 'show_password')
-                      else strutils.mask_dict_password(n.driver_info, MASK))
+            out[f] = driver_info(request, n.driver_info)
         elif f == 'driver_internal_info':
-            info = dict(n.driver_internal_info)
-            for key in _HIDDEN_INTERNAL:
-                if key in info:
-                    info[key] = MASK
-            out[f] = info
+            out[f] = driver_internal_info(n.driver_internal_info)
         elif f == 'instance_info':
-            out[f] = _instance_info(request, n.instance_info)
+            out[f] = instance_info(request, n.instance_info)
         else:
             value = getattr(n, f)
             out[f] = _ts(value) if isinstance(value, datetime.datetime) else value

@@ -6,7 +6,7 @@ import logging
 from aiohttp import web
 from oslo_config import cfg
 
-from ironic_lite.api import access_log
+from ironic_lite.api import access_log, limits
 from ironic_lite.api.app import create_app
 from ironic_lite.cmd import startup
 from ironic_lite.common import rpc
@@ -35,7 +35,8 @@ class ApiServer:
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app, handle_signals=False,
                                      access_log=access_log.LOGGER,
-                                     access_log_class=access_log.AccessLogger)
+                                     access_log_class=access_log.AccessLogger,
+                                     **limits.server_settings(self.conf))
         await self._runner.setup()
         host, port = self.conf.api.host_ip, self.conf.api.port
         site = web.TCPSite(self._runner, host, port, backlog=1024, reuse_address=True)

@@ -9,10 +9,10 @@ import hmac
 
 
 def token_matches(expected: str | None, sent: str | None) -> bool:
-    """Constant-time comparison; no token on either side matches only no token on the other
-    (a pre-1.62 agent on a node that has none)."""
-    if expected is None or sent is None:
-        return expected is sent
+    """Constant-time comparison. A missing token on either side never matches: as upstream,
+    every heartbeat needs the token a lookup handed out, at every API version."""
+    if not expected or not sent:
+        return False
     return hmac.compare_digest(sent.encode(), expected.encode())
 
 

@@ -199,6 +199,17 @@ class NodeNotLocked(IronicLiteException):
     _msg_fmt = 'Node %(node)s found not to be locked on release'
 
 
+class RequestTooLarge(IronicLiteException):
+    _msg_fmt = ('Request body is too large: at most %(limit)d bytes are accepted here, '
+                '%(size)s were sent.')
+    code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+class RequestTimeout(IronicLiteException):
+    _msg_fmt = 'The request body did not arrive within %(timeout)s seconds.'
+    code = HTTPStatus.REQUEST_TIMEOUT
+
+
 class NoValidHost(IronicLiteException):
     _msg_fmt = 'No valid host was found. Reason: %(reason)s'
     code = HTTPStatus.SERVICE_UNAVAILABLE

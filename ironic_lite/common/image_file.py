@@ -38,35 +38,51 @@ def _open_nofollow(real_path: str) -> IO[bytes]:
     return open(real_path, 'rb', opener=lambda p, flags: os.open(p, flags | os.O_NOFOLLOW))
 
 
+def _refuse(href: str, reason: str) -> exception.ImageRefValidationFailed:
+    return exception.ImageRefValidationFailed(image_href=href, reason=reason)
+
+
+def _check_under_allowed(href: str, path: str, allowed: list[str]) -> None:
+    for forbidden in FORBIDDEN_FILE_PATHS:
+        if _is_under(path, forbidden):
+            raise _refuse(href, f'files under {forbidden} are never served')
+    if not any(_is_under(path, base) for base in allowed):
+        raise _refuse(href, f'{path} is not under [conductor]file_url_allowed_paths '
+                            f'({", ".join(allowed) or "empty"})')
+
+
+def check_href_form(href: str, allowed_paths: list[str]) -> str:
+    """The path of a file:// href, checked without touching the file system (the API can run
+    on another host than the conductor that reads the file): no host, absolute, no ``..``,
+    not under the forbidden directories, and under ``allowed_paths`` as written."""
+    parts = urllib.parse.urlsplit(href)
+    if parts.scheme != 'file':
+        raise _refuse(href, 'not a file:// URL')
+    if parts.netloc not in ('', 'localhost'):
+        raise _refuse(href, 'file:// URLs must not name a host')
+    path = urllib.parse.unquote(parts.path)
+    if not path.startswith('/') or '\x00' in path:
+        raise _refuse(href, 'file:// paths must be absolute')
+    if '..' in path.split('/'):
+        raise _refuse(href, '".." is not allowed in file:// paths')
+    _check_under_allowed(href, os.path.normpath(path),
+                         [os.path.normpath(p) for p in allowed_paths if p])
+    return path
+
+
 class FileImageService(BaseImageService):
     """Local files, only below ``[conductor]file_url_allowed_paths``."""
 
     def validate_href(self, href: str) -> str:
-        """Return the real path of a file:// href, refusing anything outside the allow list."""
-        def refuse(reason: str) -> exception.ImageRefValidationFailed:
-            return exception.ImageRefValidationFailed(image_href=href, reason=reason)
-
-        parts = urllib.parse.urlsplit(href)
-        if parts.scheme != 'file':
-            raise refuse('not a file:// URL')
-        if parts.netloc not in ('', 'localhost'):
-            raise refuse('file:// URLs must not name a host')
-        path = urllib.parse.unquote(parts.path)
-        if not path.startswith('/') or '\x00' in path:
-            raise refuse('file:// paths must be absolute')
-        if '..' in path.split('/'):
-            raise refuse('".." is not allowed in file:// paths')
+        """Return the real path of a file:// href, refusing anything outside the allow list
+        (blocking: it resolves symlinks and looks at the file)."""
+        allowed_paths = self.conf.conductor.file_url_allowed_paths
+        path = check_href_form(href, allowed_paths)
         # realpath resolves symlinks: a link inside an allowed dir pointing outside is refused.
         real = os.path.realpath(path)
-        for forbidden in FORBIDDEN_FILE_PATHS:
-            if _is_under(real, forbidden):
-                raise refuse(f'files under {forbidden} are never served')
-        allowed = [os.path.realpath(p) for p in self.conf.conductor.file_url_allowed_paths if p]
-        if not any(_is_under(real, base) for base in allowed):
-            raise refuse(f'{real} is not under [conductor]file_url_allowed_paths '
-                         f'({", ".join(allowed) or "empty"})')
+        _check_under_allowed(href, real, [os.path.realpath(p) for p in allowed_paths if p])
         if not os.path.isfile(real):
-            raise refuse(f'{real} does not exist or is not a regular file')
+            raise _refuse(href, f'{real} does not exist or is not a regular file')
         return real
 
     async def show(self, href: str) -> ImageInfo:

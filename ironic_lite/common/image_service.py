@@ -9,6 +9,7 @@ re-exported here.
 """
 from __future__ import annotations
 
+import asyncio
 import re
 import urllib.parse
 from typing import Any
@@ -17,7 +18,11 @@ from oslo_config import cfg
 from oslo_utils import uuidutils
 
 from ironic_lite.common import exception
-from ironic_lite.common.image_file import FORBIDDEN_FILE_PATHS, FileImageService
+from ironic_lite.common.image_file import (
+    FORBIDDEN_FILE_PATHS,
+    FileImageService,
+    check_href_form,
+)
 from ironic_lite.common.image_http import GlanceImageService, HttpImageService
 from ironic_lite.common.image_source import (
     CHUNK_SIZE,
@@ -54,6 +59,25 @@ async def resolve_checksum(image_checksum: str | None, image_href: str, *,
 
 def is_glance_image(href: str) -> bool:
     return uuidutils.is_uuid_like(href) or urllib.parse.urlsplit(href).scheme == 'glance'
+
+
+def check_file_source(href: Any, conf: cfg.ConfigOpts) -> None:
+    """Refuse a file:// ``image_source`` outside ``[conductor]file_url_allowed_paths``
+    without I/O (the API checks this before it accepts a deploy, whatever the driver)."""
+    if isinstance(href, str) and urllib.parse.urlsplit(href).scheme.lower() == 'file':
+        check_href_form(href, conf.conductor.file_url_allowed_paths)
+
+
+async def validate_source(href: Any, conf: cfg.ConfigOpts) -> None:
+    """What deploy interfaces' ``validate`` checks: a known scheme, and for a file:// source
+    the path against ``[conductor]file_url_allowed_paths`` and the file itself (symlinks
+    resolved, a regular file; in a thread)."""
+    if not isinstance(href, str) or not href:
+        raise exception.ImageRefValidationFailed(image_href=href,
+                                                 reason='the image source must be a string')
+    service = get_image_service(href, conf)
+    if isinstance(service, FileImageService):
+        await asyncio.to_thread(service.validate_href, href)
 
 
 def get_image_service(href: str, conf: cfg.ConfigOpts | None = None,

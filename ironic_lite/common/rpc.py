@@ -27,9 +27,11 @@ from typing import Any
 from oslo_config import cfg
 from oslo_serialization import jsonutils
 
-from ironic_lite.common import exception
+from ironic_lite.common import exception, log_limit
+from ironic_lite.db import outage
 
 LOG = logging.getLogger(__name__)
+_REPEATS = log_limit.RepeatLimiter(interval=10.0)
 
 TOPIC = 'ironic_lite.conductor_manager'
 ALLOWED_EXMODS = ['ironic_lite.common.exception']
@@ -134,8 +136,13 @@ async def _run_cast(name: str, coro) -> None:
         await coro
     except exception.IronicLiteException as e:
         LOG.warning('RPC cast %s failed: %s', name, e)
-    except Exception:
-        LOG.exception('RPC cast %s failed', name)
+    except Exception as e:
+        if outage.is_unavailable(e):   # an outage fails every cast: one line, no traceback
+            _REPEATS.log(LOG, logging.WARNING, (name, 'db'),
+                         'RPC cast %s failed: database unavailable (%s)', name,
+                         outage.summary(e))
+        else:
+            LOG.exception('RPC cast %s failed', name)
 
 
 class _Endpoint:

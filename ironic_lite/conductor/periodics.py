@@ -17,13 +17,15 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from ironic_lite.common import exception, states
+from ironic_lite.common import exception, log_limit, states
 from ironic_lite.conductor import allocations, deployments, intents, utils
 from ironic_lite.conductor.resources import Resources
 from ironic_lite.conductor.task_manager import acquire
-from ironic_lite.db import models
+from ironic_lite.db import models, outage
 
 LOG = logging.getLogger(__name__)
+# A failing task fails the same way every period: one line per task and kind every minute.
+_REPEATS = log_limit.RepeatLimiter(interval=60.0)
 
 
 async def keepalive(res: Resources) -> None:
@@ -153,5 +155,11 @@ async def run_forever(name: str, interval: float,
             await fn()
         except asyncio.CancelledError:
             raise
-        except Exception:
-            LOG.exception('Periodic task %s failed', name)
+        except Exception as e:
+            if outage.is_unavailable(e):   # one line per task and interval, no traceback
+                _REPEATS.log(LOG, logging.WARNING, (name, 'db'),
+                             'Periodic task %s: database unavailable (%s)', name,
+                             outage.summary(e))
+            else:
+                _REPEATS.log(LOG, logging.ERROR, (name, type(e).__name__),
+                             'Periodic task %s failed', name, exc_info=e)

@@ -14,6 +14,20 @@ opts = [
                     'Unset: the URL the request came in on.'),
     cfg.IntOpt('max_request_body_size', default=64 * 1024 * 1024, min=1024,
                help='Largest request body accepted, in bytes (configdrives can be large).'),
+    cfg.IntOpt('ramdisk_max_body_size', default=64 * 1024, min=1024,
+               help='Largest request body accepted, in bytes, by the endpoints deploy '
+                    'ramdisks call without credentials: lookup, heartbeat and the bash '
+                    'ramdisk\'s vendor passthru callbacks (pass_deploy_info, '
+                    'pass_bootloader_install_info). Their bodies are a few hundred bytes (a '
+                    'heartbeat with an agent certificate about 2 KiB); larger ones are '
+                    'refused with 413 before they are read.'),
+    cfg.FloatOpt('client_header_timeout', default=30.0, min=1.0,
+                 help='Seconds a client connection may stay idle or take to send the '
+                      'headers of its next request before the API closes it (an idle '
+                      'keep-alive connection is closed after the same time).'),
+    cfg.FloatOpt('client_body_timeout', default=60.0, min=1.0,
+                 help='Seconds a client may take to send a request body; a body that does '
+                      'not arrive in time gets 408 and the connection is closed.'),
     cfg.IntOpt('ramdisk_heartbeat_timeout', default=300, min=1,
                help='Maximum interval (seconds) for agent heartbeats; sent to ramdisks '
                     'in the lookup response.'),

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 from oslo_config import fixture as config_fixture
 
+from ironic_lite.api import limits
 from ironic_lite.api.app import create_app
 from ironic_lite.common import rpc
 from ironic_lite.conductor import periodics
@@ -56,7 +57,10 @@ class Harness:
         self.service = ConductorService(CONF, self.db)
         await self.service.start()
         app = create_app(CONF, self.db, ConductorAPI(CONF, self.service.res.ring))
-        self.client = TestClient(TestServer(app))
+        server = TestServer(app)
+        # the production server's settings (aiohttp's TestServer takes them here only)
+        await server.start_server(**limits.server_settings(CONF))
+        self.client = TestClient(server)
         await self.client.start_server()
         return self
 

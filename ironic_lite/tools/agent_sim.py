@@ -3,11 +3,14 @@
 Each :class:`SimAgent` behaves like IPA booted on one node whose disk is a file:
 
 * **lookup** ``GET /v1/lookup?addresses=<macs>`` until the node is in a lookup state (404 and
-  409 are retried every ``lookup_interval``), keeping the ``agent_token`` of the answer;
-* **heartbeat** ``POST /v1/heartbeat/<uuid>`` (``callback_url``, ``agent_token``,
-  ``agent_version``) every ``heartbeat_interval`` — by default ``heartbeat_timeout`` × 0.3–0.6
-  from the lookup config, as IPA — and at once when a command finishes; a refused heartbeat
-  (the token is gone: deploy failed or finished) sends it back to lookup;
+  409 are retried every ``lookup_interval``), keeping the ``agent_token`` of the answer; as
+  IPA, the lookup asks for API 1.62 at least (the first version that hands out a token), since
+  every heartbeat needs one;
+* **heartbeat** ``POST /v1/heartbeat/<uuid>`` at ``api_version`` (``callback_url``,
+  ``agent_token``, ``agent_version``) every ``heartbeat_interval`` — by default
+  ``heartbeat_timeout`` × 0.3–0.6 from the lookup config, as IPA — and at once when a command
+  finishes; a refused heartbeat (the token is gone: deploy failed or finished) sends it back
+  to lookup;
 * **automatic TLS** like IPA's ``enable_auto_tls`` (API 1.68): when the API's maximum version
   (``GET /``) is 1.68 or newer, a self-signed certificate for the agent's address is generated
   (EC key with ``cryptography``, as IPA's ``tls_utils``), the command API is served over https,
@@ -59,6 +62,8 @@ from ironic_lite.tools import agent_sim_tls as tls
 LOG = logging.getLogger(__name__)
 
 AGENT_VERSION = '13.0.0'
+API_VERSION_HEADER = 'X-OpenStack-Ironic-API-Version'
+AGENT_TOKEN_VERSION = (1, 62)   # the first API version whose lookup hands out a token
 _QCOW2_MAGIC = b'QFI\xfb'
 _CHUNK = 1024 * 1024
 _ASYNC_COMMANDS = ('prepare_image', 'power_off')
@@ -131,7 +136,7 @@ class SimAgent:
     async def start(self) -> SimAgent:
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self.http_timeout),
-            headers={'X-OpenStack-Ironic-API-Version': self.api_version})
+            headers={API_VERSION_HEADER: self.api_version})
         ssl_context = await self._tls_context()
         app = web.Application()
         app.router.add_get('/', self._root)
@@ -214,7 +219,11 @@ class SimAgent:
         if self.node_uuid:
             params['node_uuid'] = self.node_uuid
         self.lookups += 1
-        async with self._session.get(f'{self.api_url}/v1/lookup', params=params) as resp:
+        # As IPA: the lookup is made at 1.62 or later, the version that hands out the token
+        # every heartbeat needs, whatever version the heartbeats use.
+        major, minor = max(tls.parse_version(self.api_version), AGENT_TOKEN_VERSION)
+        async with self._session.get(f'{self.api_url}/v1/lookup', params=params,
+                                     headers={API_VERSION_HEADER: f'{major}.{minor}'}) as resp:
             if resp.status != 200:
                 return False
             body = await resp.json()

@@ -88,3 +88,13 @@ async def waiting_node(h, mac: str, **values: Any) -> dict[str, Any]:
     await ok(await h.request('POST', '/v1/ports', json={'node_uuid': node['uuid'],
                                                         'address': mac}), 201)
     return await move(h, node['uuid'], 'active', 'wait call-back', **body)
+
+
+async def lookup_token(h, node_uuid: str) -> str:
+    """The agent token the first lookup of a ramdisk run hands out (API 1.62 and later), as
+    IPA gets it before its first heartbeat."""
+    body = await ok(await h.request('GET', f'/v1/lookup?node_uuid={node_uuid}',
+                                    headers=ver('1.62')))
+    token = body['config']['agent_token']
+    assert token and token != '******', body['config']
+    return token

@@ -188,6 +188,19 @@ async def test_direct_deploy_of_an_ipmi_node_then_undeploy(h, images, fleet, tmp
     assert fleet.state(port)['power'] == 'off'
 
 
+async def test_agent_heartbeating_at_1_36_looks_up_at_1_62_and_deploys(h, images, fleet,
+                                                                         tmp_path):
+    """As IPA: heartbeats at 1.36 carry the token of a lookup made at 1.62 (tokens are
+    required at every version, issue 9 §1)."""
+    mac = '52:54:00:aa:00:0a'
+    node, port = await ipmi_node(h, images, fleet, mac)
+    agent = await start_agent(h, fleet, port, mac, str(tmp_path / 'disk'),
+                              api_version='1.36').start()
+    node = await deploy(h, node['uuid'])
+    assert node['provision_state'] == 'active', node['last_error']
+    assert read(agent.disk_path) == RAW
+
+
 @pytest.mark.parametrize('source', ['http', 'local'])
 async def test_qcow2_image_is_written_raw(h, images, fleet, tmp_path, source):
     mac = '52:54:00:aa:00:02' if source == 'http' else '52:54:00:aa:00:03'

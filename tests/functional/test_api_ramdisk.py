@@ -11,22 +11,36 @@ async def _waiting_node(h, mac=MAC, **values):
     return await api.waiting_node(h, mac, configdrive='H4sIAAAA', **values)
 
 
-async def _heartbeat(h, ident, headers=None, **body):
-    """A heartbeat at 1.61 by default: from 1.62 a token from a lookup is always required
-    (see test_agent_deploy.py for the token flow)."""
+async def _heartbeat(h, ident, token, headers=None, **body):
+    """A heartbeat at 1.61 by default (as IPA: heartbeats at an older version than its lookup)
+    carrying ``token`` (None: none sent); every heartbeat needs the token of a lookup."""
     body.setdefault('callback_url', 'http://10.0.0.5:9999')
+    if token is not None:
+        body['agent_token'] = token
     headers = headers or ver('1.61')
     return await h.request('POST', f'/v1/heartbeat/{ident}', json=body, headers=headers)
+
+
+async def _agent_on_active_node(h):
+    """An active node whose agent holds a token (as if looked up before the deploy ended):
+    lookup itself is refused in ``active``."""
+    node = await api.active_node(h)
+    stored = await h.db.get_node(node['uuid'])
+    await h.db.update_node(stored.id, {'driver_internal_info': {
+        **stored.driver_internal_info, 'agent_secret_token': 'active-token'}})
+    return node, 'active-token'
 
 
 async def test_endpoints_appear_in_1_22(harness):
     node = await _waiting_node(harness)
     await fault(await harness.request('GET', f'/v1/lookup?addresses={MAC}',
                                       headers=ver('1.21')), 404)
-    await fault(await _heartbeat(harness, node['uuid'], headers=ver('1.21')), 404)
     await ok(await harness.request('GET', f'/v1/lookup?addresses={MAC}',
                                    headers=ver('1.22')))
-    assert (await _heartbeat(harness, node['uuid'], headers=ver('1.22'))).status == 202
+    token = await api.lookup_token(harness, node['uuid'])
+    await fault(await _heartbeat(harness, node['uuid'], token, headers=ver('1.21')), 404)
+    assert (await _heartbeat(harness, node['uuid'], token,
+                             headers=ver('1.22'))).status == 202
     await harness.drain()
 
 
@@ -78,8 +92,8 @@ async def test_lookup_macs_of_two_nodes_is_404(harness):
 
 
 async def test_heartbeat_is_recorded(harness):
-    node = await api.active_node(harness)
-    resp = await _heartbeat(harness, node['uuid'])
+    node, token = await _agent_on_active_node(harness)
+    resp = await _heartbeat(harness, node['uuid'], token)
     assert resp.status == 202, await resp.text()
     assert await resp.read() == b''
     await harness.drain()
@@ -91,7 +105,8 @@ async def test_heartbeat_is_recorded(harness):
 
 async def test_heartbeat_finishes_a_waiting_deploy(harness):
     node = await _waiting_node(harness)
-    assert (await _heartbeat(harness, node['uuid'])).status == 202
+    token = await api.lookup_token(harness, node['uuid'])
+    assert (await _heartbeat(harness, node['uuid'], token)).status == 202
     await harness.drain()
     n = await api.get_node(harness, node['uuid'])
     assert n['provision_state'] == 'active'
@@ -99,7 +114,7 @@ async def test_heartbeat_finishes_a_waiting_deploy(harness):
     assert n['reservation'] is None
     assert n['driver_internal_info']['agent_url'] == 'http://10.0.0.5:9999'
     # more heartbeats on an active node change nothing
-    assert (await _heartbeat(harness, node['uuid'])).status == 202
+    assert (await _heartbeat(harness, node['uuid'], token)).status == 202
     await harness.drain()
     assert (await api.get_node(harness, node['uuid']))['provision_state'] == 'active'
 
@@ -126,10 +141,10 @@ async def test_heartbeat_with_agent_token(harness):
     stored = await harness.db.get_node(node_id)
     await harness.db.update_node(node_id, {'driver_internal_info': {
         **stored.driver_internal_info, 'agent_secret_token': 'sekrit'}})
-    await fault(await _heartbeat(harness, node['uuid']), 400)
-    await fault(await _heartbeat(harness, node['uuid'], agent_token='wrong'), 400)
-    await fault(await _heartbeat(harness, node['uuid'], agent_token=5), 400)
-    assert (await _heartbeat(harness, node['uuid'], agent_token='sekrit')).status == 202
+    await fault(await _heartbeat(harness, node['uuid'], None), 400)
+    await fault(await _heartbeat(harness, node['uuid'], 'wrong'), 400)
+    await fault(await _heartbeat(harness, node['uuid'], 5), 400)
+    assert (await _heartbeat(harness, node['uuid'], 'sekrit')).status == 202
     await harness.drain()
     assert (await api.get_node(harness, node['uuid']))['provision_state'] == 'active'
 
@@ -151,9 +166,35 @@ async def test_heartbeat_is_a_cast_handled_under_the_exclusive_lock(harness, mon
     monkeypatch.setattr(ConductorAPI, '_cast', recording_cast)
     monkeypatch.setattr(fake.FakeDeploy, 'heartbeat', recording_heartbeat)
     node = await _waiting_node(harness)
+    token = await api.lookup_token(harness, node['uuid'])
     casts.clear()
-    assert (await _heartbeat(harness, node['uuid'])).status == 202
+    assert (await _heartbeat(harness, node['uuid'], token)).status == 202
     await harness.drain()
     assert casts == ['heartbeat']
     assert seen == [(False, harness.host, 'wait call-back')]
+    assert (await api.get_node(harness, node['uuid']))['provision_state'] == 'active'
+
+
+@pytest.mark.parametrize('version', ['1.22', '1.36', '1.61', '1.62', '1.68'])
+async def test_tokenless_heartbeat_is_refused_at_every_version(harness, version):
+    """Issue 9 §1: before any lookup, a heartbeat without a token (or with one it made up)
+    must not make its caller the node's agent, whatever the version — as upstream."""
+    node = await _waiting_node(harness)
+    for token in (None, 'made-up-token'):
+        resp = await _heartbeat(harness, node['uuid'], token, headers=ver(version),
+                                callback_url='http://10.6.6.6:9999')
+        inner = await fault(resp, 400)
+        expected = 'token is required' if token is None else 'Invalid agent token'
+        assert expected in inner['faultstring'], inner
+    # the conductor refuses it too under the lock (a heartbeat cast by an API that let it by)
+    await harness.service.manager.heartbeat({}, node['uuid'], 'http://10.6.6.6:9999',
+                                            agent_token=None)
+    await harness.drain()
+    n = await api.get_node(harness, node['uuid'])
+    assert n['provision_state'] == 'wait call-back'
+    assert 'agent_url' not in n['driver_internal_info']
+    # after the lookup, the token holder heartbeats at this version
+    token = await api.lookup_token(harness, node['uuid'])
+    assert (await _heartbeat(harness, node['uuid'], token, headers=ver(version))).status == 202
+    await harness.drain()
     assert (await api.get_node(harness, node['uuid']))['provision_state'] == 'active'

@@ -18,6 +18,7 @@ from ironic_lite.api import deploy_callback, keys, utils
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import drivers
 from ironic_lite.common import boot_devices, exception, intents, states
+from ironic_lite.common import image_service as images
 
 LOG = logging.getLogger(__name__)
 
@@ -192,6 +193,9 @@ async def set_provision_state(request: web.Request) -> web.Response:
             raise exception.NodeIsRetired(op='providing', node=node.uuid)
 
     node = await _settled(request, node, check)
+    if event in ('deploy', 'rebuild'):   # 400 before anything starts for file:///etc/shadow
+        images.check_file_source((node.instance_info or {}).get('image_source'),
+                                 request.app[keys.CONF])
     rpcapi = request.app[keys.RPCAPI]
     await rpcapi.host_for(node)  # 503 before accepting when no conductor can take it
     # protected/retired must not change between the check and the compare-and-set

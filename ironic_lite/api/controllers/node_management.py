@@ -16,7 +16,7 @@ INDICATORS = (1, 63)
 
 async def inject_nmi(request: web.Request) -> web.Response:
     utils.require_version(request, INJECT_NMI)
-    if (await request.read()).strip():
+    if (await utils.read_body(request)).strip():
         body = await utils.json_body(request)
         if body:
             raise exception.InvalidParameterValue(

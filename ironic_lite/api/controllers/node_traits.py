@@ -37,7 +37,7 @@ async def list_traits(request: web.Request) -> web.Response:
 
 async def set_traits(request: web.Request) -> web.Response:
     utils.require_version(request, TRAITS)
-    body = await utils.json_body(request) if (await request.read()).strip() else {}
+    body = await utils.json_body(request) if (await utils.read_body(request)).strip() else {}
     traits = body.get('traits')
     if set(body) != {'traits'} or not isinstance(traits, list):
         raise exception.InvalidParameterValue(
@@ -55,7 +55,7 @@ async def set_traits(request: web.Request) -> web.Response:
 async def add_trait(request: web.Request) -> web.Response:
     utils.require_version(request, TRAITS)
     trait = check_trait(request.match_info['trait'])
-    if (await request.read()).strip():
+    if (await utils.read_body(request)).strip():
         raise exception.InvalidParameterValue(err='No body should be provided when adding '
                                                   'a trait.')
     node = await utils.get_node(request)

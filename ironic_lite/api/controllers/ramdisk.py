@@ -11,9 +11,10 @@ for the negotiated version, which is what ironic-python-agent reads:
   concurrent lookups exactly one gets the token, later ones get ``******``. The conductor reads
   it from there to talk to the agent, and forgets it when a new ramdisk boots.
 * heartbeat (1.22; ``agent_version`` 1.36, ``agent_verify_ca`` 1.68; ``agent_token`` any):
-  refused with 400 before any cast when the token is missing or wrong (a token is needed once
-  the node has one, and always from 1.62), when the callback URL is malformed, or when it
-  differs from the agent URL on file, or when ``agent_verify_ca`` (the PEM certificate of an
+  refused with 400 before any cast when the callback URL is malformed or differs from the
+  agent URL on file, when the token is missing or not the one a lookup handed out (at every
+  version, as upstream: a ramdisk looks up at 1.62 or later first, as IPA does, and may then
+  heartbeat at an older version), or when ``agent_verify_ca`` (the PEM certificate of an
   agent with automatic TLS) differs from the one on file for this agent run. Accepted
   heartbeats are cast to the node's conductor with ``agent_verify_ca`` and the token (which the
   conductor checks again under the node's lock).
@@ -28,9 +29,9 @@ import urllib.parse
 from aiohttp import web
 from oslo_utils import netutils, uuidutils
 
-from ironic_lite.api import keys, utils
+from ironic_lite.api import keys, utils, views
 from ironic_lite.api import microversion as mv
-from ironic_lite.common import agent_run, exception, states
+from ironic_lite.common import agent_run, exception, log_limit, states
 
 LOG = logging.getLogger(__name__)
 
@@ -72,6 +73,21 @@ def _config(conf, version: mv.Version, token: str | None) -> dict:
     return config
 
 
+# As upstream, a caller without credentials is not told why a lookup failed (unknown node,
+# MACs of several nodes, a node in another state): the reason goes to the log.
+_LOOKUP_NOT_FOUND = 'Resource could not be found.'
+
+
+# Anyone may call lookup and heartbeat: their refusals are logged once per kind and node
+# every few seconds, however often a caller retries.
+_REPEATS = log_limit.RepeatLimiter(interval=10.0)
+
+
+def _not_found(reason: str) -> exception.NotFound:
+    _REPEATS.log(LOG, logging.WARNING, ('lookup', reason), 'Lookup refused: %s', reason)
+    return exception.NotFound(_LOOKUP_NOT_FOUND)
+
+
 async def _find_node(db, addresses: list[str], node_uuid: str | None):
     try:
         if node_uuid:
@@ -81,9 +97,9 @@ async def _find_node(db, addresses: list[str], node_uuid: str | None):
         ports = []
     node_ids = {p.node_id for p in ports}
     if len(node_ids) != 1:
-        raise exception.NotFound(
-            'No node found for the given MAC addresses' if not node_ids else
-            'The MAC addresses belong to more than one node')
+        raise _not_found(f'no node matches {node_uuid or ", ".join(addresses)}'
+                         if not node_ids else
+                         f'the MAC addresses {", ".join(addresses)} belong to several nodes')
     return await db.get_node(node_ids.pop())
 
 
@@ -113,7 +129,7 @@ async def _token_for(request: web.Request, node):
         await asyncio.sleep(interval)
         node = await db.get_node(node.id)
         if node.provision_state not in states.LOOKUP_ALLOWED_STATES:
-            raise exception.NotFound(f'Node {node.uuid} is not in a state that allows lookup.')
+            raise _not_found(f'node {node.uuid} is in state {node.provision_state}')
 
 
 async def lookup(request: web.Request) -> web.Response:
@@ -129,19 +145,27 @@ async def lookup(request: web.Request) -> web.Response:
                 'or "node_uuid" must be provided.')
     node = await _find_node(db, addresses, node_uuid)
     if node.provision_state not in states.LOOKUP_ALLOWED_STATES:
-        raise exception.NotFound(f'Node {node.uuid} is not in a state that allows lookup.')
+        raise _not_found(f'node {node.uuid} is in state {node.provision_state}')
     version = utils.version(request)
     token = None
     if version >= mv.AGENT_TOKEN:
         node, token = await _token_for(request, node)
-    info = {k: v for k, v in (node.driver_internal_info or {}).items() if k != _TOKEN_KEY}
-    body = {'node': {'uuid': node.uuid, 'properties': node.properties,
-                     'instance_info': {k: v for k, v in (node.instance_info or {}).items()
-                                       if k != 'configdrive'},
-                     'driver_internal_info': info,
-                     'links': utils.links(request, 'nodes', node.uuid)},
+    body = {'node': _public_node(request, node),
             'config': _config(request.app[keys.CONF], version, token)}
     return web.json_response(body)
+
+
+def _public_node(request: web.Request, node) -> dict:
+    """The node as upstream's lookup shows it, to a caller without credentials: secrets masked
+    as in the node views (whatever the policy, nobody is known here); the configdrive and the
+    token (handed out in ``config``) are left out."""
+    instance_info = views.instance_info(None, node.instance_info)
+    instance_info.pop('configdrive', None)
+    internal = views.driver_internal_info(node.driver_internal_info)
+    internal.pop(_TOKEN_KEY, None)
+    return {'uuid': node.uuid, 'properties': views.mask_secrets(node.properties),
+            'instance_info': instance_info, 'driver_internal_info': internal,
+            'links': utils.links(request, 'nodes', node.uuid)}
 
 
 def _is_http_url(value) -> bool:
@@ -182,21 +206,25 @@ async def heartbeat(request: web.Request) -> web.Response:
     agent_verify_ca = _optional_str(body, 'agent_verify_ca', version, mv.AGENT_VERIFY_CA)
     node = await utils.get_node(request)
     info = node.driver_internal_info or {}
-    expected = info.get(_TOKEN_KEY)
-    if expected or version >= mv.AGENT_TOKEN:
-        if token is None:
-            raise exception.InvalidParameterValue(
-                err='Agent token is required for heartbeat processing.')
-        if not expected or not agent_run.token_matches(expected, token):
-            raise exception.InvalidParameterValue(
-                err=f'Invalid agent token received for node {node.uuid}; the ramdisk must '
-                    'look the node up again.')
     agent_url = info.get('agent_url')
     if agent_url is not None and agent_url != callback_url:
+        # The agent's address on file is not told to an unauthenticated caller.
         raise exception.InvalidParameterValue(
-            err=f'Detected change in ramdisk provided "callback_url" for node {node.uuid}: '
-                f'{callback_url} was sent, the agent on file is at {agent_url}; heartbeat '
-                'refused.')
+            err=f'Detected change in ramdisk provided "callback_url" for node {node.uuid}; '
+                'heartbeat refused.')
+    # As upstream: agent tokens are required at every version, whether or not a lookup
+    # handed one out yet (a tokenless caller must never become the node's agent).
+    if token is None:
+        _REPEATS.log(LOG, logging.WARNING, ('no token', node.uuid),
+                     'Heartbeat for node %s refused: no agent token', node.uuid)
+        raise exception.InvalidParameterValue(
+            err='Agent token is required for heartbeat processing.')
+    if not agent_run.token_matches(info.get(_TOKEN_KEY), token):
+        _REPEATS.log(LOG, logging.WARNING, ('bad token', node.uuid),
+                     'Heartbeat for node %s refused: invalid agent token', node.uuid)
+        raise exception.InvalidParameterValue(
+            err=f'Invalid agent token received for node {node.uuid}; the ramdisk must '
+                'look the node up again.')
     # As upstream: the certificate is fixed for one agent run (a new ramdisk starts with none
     # on file); a different one mid-run is not the agent the conductor talks to.
     if agent_run.verify_ca_changed(info.get('agent_verify_ca'), agent_verify_ca):

@@ -9,6 +9,7 @@ message names the field.
 """
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -117,7 +118,11 @@ def create_middleware(template: Callable[[str], str]):
                 schema = None
             if schema is not None and (key not in OPTIONAL_BODY or request.body_exists):
                 kind = list if schema.get('type') == 'array' else dict
-                validate(schema, await utils.json_body(request, kind))
+                body = await utils.json_body(request, kind)
+                if utils.big_body(request):   # never walk a big body on the event loop
+                    await asyncio.to_thread(validate, schema, body)
+                else:
+                    validate(schema, body)
         return await handler(request)
 
     return schema_middleware

@@ -106,8 +106,9 @@ class AgentDeploy(base.DeployInterface):
                 err=f'Node {node.uuid} is missing instance_info/image_source: the direct '
                     'deploy needs the image to write')
         mode = _download_source(task)
+        # unknown schemes, and file:// paths outside [conductor]file_url_allowed_paths
+        await images.validate_source(source, task.res.conf)
         if not images.is_glance_image(source):
-            images.get_image_service(source, task.res.conf)  # refuses unknown schemes
             checksum = info.get('image_checksum')
             if not (checksum or info.get('image_os_hash_value')):
                 raise exception.MissingParameterValue(

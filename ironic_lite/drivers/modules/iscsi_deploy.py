@@ -27,6 +27,7 @@ import time
 from typing import Any, ClassVar
 
 from ironic_lite.common import deploy_key, exception, image_cache, image_format, states
+from ironic_lite.common import image_service as images
 from ironic_lite.drivers import base, deploy_utils
 from ironic_lite.drivers.modules import disk_deploy, disk_layout, disk_writer, pxe_utils
 
@@ -101,6 +102,8 @@ class ISCSIDeploy(base.DeployInterface):
             raise exception.MissingParameterValue(
                 err=f'Node {node.uuid} is missing instance_info/image_source, needed to '
                     'deploy it')
+        # unknown schemes, and file:// paths outside [conductor]file_url_allowed_paths
+        await images.validate_source(info['image_source'], conf)
         if not is_whole_disk(node) and not _int(info, 'root_gb', 'instance_info'):
             raise exception.MissingParameterValue(
                 err=f'Node {node.uuid} deploys a partition image (instance_info kernel and '
