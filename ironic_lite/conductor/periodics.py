@@ -5,7 +5,10 @@
 * redrive_allocations — process allocations whose ``create_allocation`` cast was lost;
 * check_deploy_timeouts — ``wait call-back`` too long → ``deploy failed``;
 * fail_orphans — nodes left in a working state with no lock (their conductor died) are failed,
-  and locks held by dead conductors are released.
+  and locks held by dead conductors are released;
+* recover_own_locks — locks in this conductor's name that no task of this process holds (a
+  task could not write its end while the database was unreachable) are released, and their
+  nodes failed with a clear ``last_error`` when they were left in a working state.
 
 Each only touches nodes this conductor owns on the hash ring. ``run_forever`` loops them.
 """
@@ -15,12 +18,13 @@ import asyncio
 import datetime
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from ironic_lite.common import exception, states
 from ironic_lite.conductor import allocations, deployments, intents, utils
 from ironic_lite.conductor.resources import Resources
-from ironic_lite.conductor.task_manager import acquire
+from ironic_lite.conductor.task_manager import acquire, adopt_orphaned_lock
 from ironic_lite.db import models
 
 LOG = logging.getLogger(__name__)
@@ -152,3 +156,45 @@ async def run_forever(name: str, interval: float,
             raise
         except Exception:
             LOG.exception('Periodic task %s failed', name)
+
+
+async def recover_own_locks(res: Resources) -> int:
+    """Recover nodes locked in this conductor's name with no task of this process running.
+
+    A node with an accepted request not started yet (``intent``) only gets its lock back: the
+    intent re-drive starts it. Returns how many locks were recovered.
+    """
+    since = time.monotonic()
+    recovered = 0
+    for node in await res.db.list_nodes({'reserved_by': res.host}):
+        if not res.held.orphaned(node, since):
+            continue
+        recovered += 1
+        try:
+            async with adopt_orphaned_lock(res, node, 'lock recovery') as task:
+                await _recover(task)
+        except (exception.NodeStateChanged, exception.NodeNotFound):
+            continue  # released or deleted meanwhile: nothing left to recover
+    return recovered
+
+
+async def _recover(task) -> None:
+    node, host = task.node, task.res.host
+    state = node.provision_state
+    if node.intent is not None:
+        LOG.warning('Releasing the lock of node %s left by conductor %s before its accepted '
+                    '%s started; the request stays queued', node.uuid, host, node.intent)
+        return
+    msg = (f'Node {node.uuid} was left locked by conductor {host} in state "{state}" with no '
+           f'operation running (the operation ended while the database was unreachable and '
+           f'its end could not be recorded); the operation was aborted.')
+    event = states.WORKING_STATES_FAIL_EVENT.get(state)
+    if event is not None:
+        await utils.fail_task(task, event, msg, target_power_state=None,
+                              **utils.forgotten_steps(node))
+    elif node.target_power_state:
+        LOG.error('Node %s: %s', node.uuid, msg)
+        await task.save(target_power_state=None, last_error=msg)
+    else:
+        LOG.warning('Releasing the lock of node %s left by conductor %s with no task running',
+                    node.uuid, host)

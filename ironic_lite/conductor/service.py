@@ -64,6 +64,8 @@ class ConductorService:
              partial(periodics.check_deploy_timeouts, res)),
             ('fail_orphans', cond.check_provision_state_interval,
              partial(periodics.fail_orphans, res)),
+            ('recover_own_locks', cond.check_provision_state_interval,
+             partial(periodics.recover_own_locks, res)),
         ]
         if cond.sync_power_state_interval > 0:
             schedule.append(('sync_power_states', cond.sync_power_state_interval,

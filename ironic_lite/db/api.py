@@ -17,6 +17,7 @@ from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_utils import uuidutils
 from sqlalchemy import and_, delete, event, func, or_, pool, select, update
+from sqlalchemy import exc as sa_exc
 
 from ironic_lite.common import exception
 from ironic_lite.db import models, paging
@@ -32,6 +33,17 @@ _SORTABLE_NODE_KEYS = frozenset({
 
 _SORTABLE_PORT_KEYS = frozenset({'id', 'uuid', 'address', 'created_at', 'updated_at',
                                  'pxe_enabled', 'physical_network', 'is_smartnic', 'name'})
+
+
+def is_unavailable(err: BaseException) -> bool:
+    """True when ``err`` means the database could not be reached or dropped the connection
+    (an outage, a restart, connections refused) rather than a bug or a refused write: what is
+    worth retrying once the database is back. oslo.db wraps most of these in
+    ``DBConnectionError``; some arrive as a raw SQLAlchemy error or a ``DBError`` around one."""
+    transient = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError)
+    if isinstance(err, (db_exc.DBConnectionError, *transient)):
+        return True
+    return isinstance(err, db_exc.DBError) and isinstance(err.inner_exception, transient)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
