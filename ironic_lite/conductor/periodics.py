@@ -6,6 +6,10 @@
 * check_deploy_timeouts — ``wait call-back`` too long → ``deploy failed``;
 * fail_orphans — nodes left in a working state with no lock (their conductor died) are failed,
   and locks held by dead conductors are released;
+* TakeOver — every ``hash_ring_reset_interval``: when a conductor has stopped heartbeating for
+  ``heartbeat_timeout``, release its locks, fail the nodes it left in working states and start
+  the requests accepted for its nodes, at once (this and the API's ring refresh bound a
+  takeover by ``heartbeat_timeout + hash_ring_reset_interval``);
 * recover_own_locks — locks in this conductor's name that no task of this process holds (a
   task could not write its end while the database was unreachable) are released, and their
   nodes failed with a clear ``last_error`` when they were left in a working state.
@@ -144,6 +148,41 @@ async def fail_orphans(res: Resources) -> None:
                     target_power_state=None, **utils.forgotten_steps(task.node))
         except (exception.NodeLocked, exception.NodeNotFound):
             continue
+
+
+class TakeOver:
+    """Notice conductors leaving the ring and take over their nodes without waiting for the
+    slower periodic passes (``check_provision_state_interval``, ``intent_redrive_after``).
+
+    Requests the API routed to the dead conductor before it left the API's ring sit in the
+    dead conductor's queue; they are recorded intents, so they are started here, whatever
+    their age. This pass and the next one do it, in case the API noticed the death a little
+    later than this conductor did (another clock, another process).
+    """
+
+    def __init__(self, res: Resources):
+        self.res = res
+        self.known: frozenset[str] = frozenset()
+        self._passes_left = 0
+
+    def remember(self) -> None:
+        """Take the ring's current members as the known ones (at start-up)."""
+        self.known = self.res.ring.hosts
+
+    async def __call__(self) -> None:
+        res = self.res
+        await res.ring.refresh(force=True)
+        gone = self.known - res.ring.hosts
+        self.known = res.ring.hosts
+        if gone:
+            LOG.warning('Conductor(s) %s stopped heartbeating for more than %s s; %s takes '
+                        'over their nodes', ', '.join(sorted(gone)),
+                        res.conf.conductor.heartbeat_timeout, res.host)
+            self._passes_left = 2
+        if self._passes_left:
+            self._passes_left -= 1
+            await fail_orphans(res)
+            await redrive_intents(res, min_age=0)
 
 
 async def run_forever(name: str, interval: float,
