@@ -195,6 +195,13 @@ class _Expired(Exception):
     """A send whose caller has already given up (it waited in the pool too long)."""
 
 
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """What a send can raise besides the conductor's own exceptions: oslo.messaging's, and
+    kombu's or the socket's when a bounded reconnection gives up."""
+    import kombu.exceptions
+    return (_messaging().MessagingException, kombu.exceptions.KombuError, OSError)
+
+
 def _translate(err: Exception, method: str) -> Exception:
     messaging = _messaging()
     if isinstance(err, messaging.MessagingTimeout):
@@ -301,7 +308,7 @@ class RPCClient:
             raise exception.ConductorUnavailable(
                 reason=f'the message broker could not be reached within '
                        f'{self._send_timeout:g} s to send {method}') from None
-        except _messaging().MessagingException as e:
+        except _transport_errors() as e:
             raise _translate(e, method) from e
 
     async def call(self, host: str, version: str, method: str, **kwargs: Any) -> Any:
@@ -322,5 +329,5 @@ class RPCClient:
                                        **kwargs)
         except (TimeoutError, _Expired):
             raise exception.ConductorTimeout(method=method) from None
-        except _messaging().MessagingException as e:
+        except _transport_errors() as e:
             raise _translate(e, method) from e

@@ -29,8 +29,9 @@ class PrivateRabbit:
     ``resume()`` starts it again. Starting the node takes several seconds.
     """
 
-    def __init__(self, workdir: str | None = None):
-        self.workdir = tempfile.mkdtemp(prefix='ironic_lite_rabbit_', dir=workdir)
+    def __init__(self) -> None:
+        # not under pytest's tmp_path: the rabbitmq user must reach it (its parents are 0700)
+        self.workdir = tempfile.mkdtemp(prefix='ironic_lite_rabbit_')
         self.node = f'ironic_lite_{uuid.uuid4().hex[:10]}@localhost'
         self.port = services.free_port()
         self.dist_port = services.free_port()
