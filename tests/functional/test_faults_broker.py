@@ -14,6 +14,8 @@ from ironic_lite.testing import faults, processes
 from ironic_lite.testing.cluster import SplitCluster
 from tests.conftest import require
 
+pytestmark = pytest.mark.rabbit
+
 HEADERS = {'X-OpenStack-Ironic-API-Version': 'latest'}
 AUTH = ('admin', 'secret')
 SEND_TIMEOUT = 5   # [DEFAULT]rpc_send_timeout
