@@ -4,11 +4,17 @@ is failed with a clear last_error once the database is back, and the log claims 
 database did not record."""
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 import requests
 
+from ironic_lite.common import states
+from ironic_lite.conductor import periodics, task_manager
 from ironic_lite.testing import faults, processes, services
 from ironic_lite.testing.cluster import SplitCluster
+from ironic_lite.testing.harness import Harness
 from tests.conftest import require
 
 pytestmark = pytest.mark.rabbit
@@ -77,3 +83,43 @@ def test_deploy_ending_during_a_database_outage_leaves_no_lock(rabbit_url, pg_ur
         raise
     finally:
         cluster.stop()
+
+
+async def test_outage_longer_than_the_retries_is_recovered_by_the_periodic(pg_url,
+                                                                            monkeypatch):
+    """The task gives up writing its end (the retry window is shortened from 30 s to 1 s for
+    the test); the node stays locked in the conductor's name until the periodic
+    ``recover_own_locks`` finds a lock no task of this process holds."""
+    monkeypatch.setattr(task_manager, 'END_WRITE_RETRY_SECONDS', 1.0)
+    h = await Harness(pg_url, **{'fake.deploy_delay': 0.5}).start()
+    try:
+        node = await h.db.create_node({'driver': 'fake-hardware',
+                                       'provision_state': states.AVAILABLE})
+        resp = await h.request('PUT', f'/v1/nodes/{node.uuid}/states/provision',
+                               json={'target': 'active'})
+        assert resp.status == 202, await resp.text()
+        deadline = time.monotonic() + 30
+        while (await h.db.get_node(node.id)).provision_state != states.DEPLOYING:
+            assert time.monotonic() < deadline, 'deploy did not start'
+            await asyncio.sleep(0.05)
+        with faults.pg_outage(pg_url):
+            await h.service.drain(timeout=30)  # the worker ended, giving up on its writes
+        assert not h.res.workers.busy
+        left = await _retrying_db(h.db.get_node, node.id)
+        assert left.reservation == h.host and left.provision_state == states.DEPLOYING
+        assert await periodics.recover_own_locks(h.res) == 1
+        node = await h.db.get_node(node.id)
+        assert node.reservation is None and node.provision_state == states.DEPLOYFAIL
+        assert 'database was unreachable' in node.last_error
+    finally:
+        await h.stop()
+
+
+async def _retrying_db(fn, *args):
+    """The first query after an outage may meet a connection the server closed."""
+    for _ in range(20):
+        try:
+            return await fn(*args)
+        except Exception:  # noqa: BLE001 - a stale pooled connection, reconnecting
+            await asyncio.sleep(0.1)
+    return await fn(*args)
