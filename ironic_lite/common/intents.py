@@ -6,6 +6,13 @@ target power state…) are stored with it. The API writes it with a compare-and-
 requires no other pending intent and no lock, so of many concurrent requests exactly one is
 accepted. The conductor clears it in the same update that starts the work; a periodic task
 starts intents whose cast was lost. A duplicated cast finds no intent and does nothing.
+
+The accepting compare-and-set also makes the request's first state-machine transition
+(``available`` → ``deploying``, ``active`` → ``deleting``, ``target_power_state`` set…), as
+upstream Ironic's conductor does before its API answers 202: the very next ``GET`` shows the
+operation under way. The state the node left is kept in the intent's arguments
+(:data:`FROM_STATE`) so the conductor starts the work from it. A node with an intent is
+*accepted, not yet started* — never an orphan, whatever its provision state.
 """
 from __future__ import annotations
 
@@ -16,21 +23,36 @@ from ironic_lite.common import states
 from ironic_lite.db import models
 
 POWER = 'power'
+# Key of ``intent_args`` holding the provision state the node was in when it was accepted.
+FROM_STATE = 'from_state'
 
 CLEARED: dict[str, Any] = {'intent': None, 'intent_args': {}, 'intent_at': None}
+
+# Manual cleaning returns to manageable (the table's cleaning target is automated cleaning's).
+_TARGET_OVERRIDES = {'clean': states.MANAGEABLE}
+
+
+def power_target(power_state: str) -> str:
+    """The ``target_power_state`` shown while a power request runs, as upstream shows it."""
+    if power_state in (states.POWER_ON, states.REBOOT, states.SOFT_REBOOT):
+        return states.POWER_ON
+    return states.POWER_OFF
 
 
 def acceptance(node: models.Node, intent: str, args: dict[str, Any],
                now: datetime.datetime | None = None) -> tuple[dict, dict]:
     """The ``(values, expected)`` pair of the compare-and-set that accepts ``intent``."""
-    values: dict[str, Any] = {'intent': intent, 'intent_args': args,
-                              'intent_at': now or models.utcnow()}
+    now = now or models.utcnow()
+    values: dict[str, Any] = {'intent': intent, 'intent_at': now, 'last_error': None}
     if intent == POWER:
-        values['target_power_state'] = args['power_state']
+        values['intent_args'] = args
+        values['target_power_state'] = power_target(args['power_state'])
     else:
         new_state, target = states.next_state(node.provision_state, intent)
-        values['target_provision_state'] = target or new_state
-        values['last_error'] = None
+        values['intent_args'] = {**args, FROM_STATE: node.provision_state}
+        values['provision_state'] = new_state
+        values['target_provision_state'] = _TARGET_OVERRIDES.get(intent, target)
+        values['provision_updated_at'] = now
     expected = {'intent': None, 'reservation': None,
                 'provision_state': node.provision_state}
     return values, expected

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from ironic_lite.common import exception, intents
-from ironic_lite.conductor import deployments, power, provisioning
+from ironic_lite.conductor import deployments, power, provisioning, utils
 from ironic_lite.conductor.task_manager import acquire
 
 LOG = logging.getLogger(__name__)
@@ -53,11 +53,15 @@ async def _start_locked(res, node_id: int | str, context: dict | None) -> bool:
                      intent, task.node.uuid)
             raise
         task.purpose = _PURPOSES.get(intent, intent)
+        args = dict(task.node.intent_args)
+        from_state = args.pop(intents.FROM_STATE, None)
+        if from_state is not None:  # the API made the first transition when it accepted
+            task.accepted = (intent, from_state)
         try:
-            await _dispatch(task, intent, dict(task.node.intent_args))
+            await _dispatch(task, intent, args)
         except exception.InvalidStateRequested as e:
-            # The node moved on since the API accepted the request.
-            await task.save(last_error=str(e), **intents.CLEARED)
+            # Recorded by an older API without its first transition, and the node moved on.
+            await utils.refuse_accepted(task, str(e))
         return True
 
 

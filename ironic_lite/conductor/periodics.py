@@ -4,8 +4,8 @@
 * redrive_intents — start accepted requests whose cast was lost or found no free worker;
 * redrive_allocations — process allocations whose ``create_allocation`` cast was lost;
 * check_deploy_timeouts — ``wait call-back`` too long → ``deploy failed``;
-* fail_orphans — nodes left in a working state with no lock (their conductor died) are failed,
-  and locks held by dead conductors are released;
+* fail_orphans — nodes left in a working state with no lock and no pending intent (their
+  conductor died mid-operation) are failed, and locks held by dead conductors are released;
 * TakeOver — every ``hash_ring_reset_interval``: when a conductor has stopped heartbeating for
   ``heartbeat_timeout``, release its locks, fail the nodes it left in working states and start
   the requests accepted for its nodes, at once (this and the API's ring refresh bound a
@@ -133,13 +133,16 @@ async def fail_orphans(res: Resources) -> None:
             except exception.NodeNotLocked:
                 pass
     working = list(states.WORKING_STATES_FAIL_EVENT)
-    nodes = await res.db.list_nodes({'provision_state_in': working, 'reserved': False})
+    # a node with an intent was accepted but not started yet (its working state is the
+    # request's first transition, made by the API): the re-drive starts it, it is no orphan
+    nodes = await res.db.list_nodes({'provision_state_in': working, 'reserved': False,
+                                     'intent': None})
     for node in await _owned(res, nodes):
         try:
             async with acquire(res, node.id, purpose='orphan recovery') as task:
                 state = task.node.provision_state
                 event = states.WORKING_STATES_FAIL_EVENT.get(state)
-                if event is None:
+                if event is None or task.node.intent:
                     continue
                 await utils.fail_task(
                     task, event,

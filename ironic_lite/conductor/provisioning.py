@@ -24,7 +24,7 @@ async def start(task, action: str, **args: Any) -> None:
 
 
 async def _manage(task, **_: Any) -> None:
-    if task.node.provision_state == states.ENROLL:
+    if task.source_state == states.ENROLL:
         await task.process_event('manage', callback=_verify, extra={**CLEARED})
     else:
         await task.process_event('manage', extra={**CLEARED})
@@ -53,7 +53,7 @@ async def _clean(task, clean_steps: list | None = None, **_: Any) -> None:
 
 
 async def _abort(task, **_: Any) -> None:
-    state = task.node.provision_state
+    state = task.source_state
     message = f'Aborted by user request in state "{state}".'
     extra = {**CLEARED, 'last_error': message}
     if state == states.DEPLOYWAIT:  # the deploy's steps end with it

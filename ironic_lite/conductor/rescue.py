@@ -23,9 +23,7 @@ async def _refuse_if_invalid(task, what: str) -> bool:
     try:
         utils.raise_if_invalid(results)
     except exception.InvalidParameterValue as e:
-        msg = f'{what} of node {task.node.uuid} refused: {e}'
-        LOG.error(msg)
-        await task.save(last_error=msg, target_provision_state=None, **CLEARED)
+        await utils.refuse_accepted(task, f'{what} of node {task.node.uuid} refused: {e}')
         return True
     return False
 

@@ -95,6 +95,15 @@ class TaskManager:
         self._spawn: tuple[WorkerFn, tuple, dict] | None = None
         self._locked = False
         self._adopted = False
+        # (event, provision state before it) of an accepted request whose first transition
+        # the API's accepting compare-and-set already made (common/intents.py)
+        self.accepted: tuple[str, str] | None = None
+
+    @property
+    def source_state(self) -> str:
+        """The provision state the running request starts from: for an accepted request,
+        the state the node was in when the API accepted it."""
+        return self.accepted[1] if self.accepted else self.node.provision_state
 
     # -- lifecycle ----------------------------------------------------------------------
     async def __aenter__(self) -> TaskManager:
@@ -195,19 +204,24 @@ class TaskManager:
         """Move the node's provision state through the state machine (and save it).
 
         ``extra`` fields are written in the same update. With ``callback``, the callback runs
-        in a worker after the ``async with`` block ends, still holding the lock.
+        in a worker after the ``async with`` block ends, still holding the lock. The event of
+        an accepted request is evaluated from the state the node was accepted in (the API
+        already wrote its destination).
         """
-        new_state, target = states.next_state(self.node.provision_state, event)
+        source = self.node.provision_state
+        if self.accepted is not None and self.accepted[0] == event:
+            source = self.accepted[1]
+            self.accepted = None
+        new_state, target = states.next_state(source, event)
         values: dict[str, Any] = {
             'provision_state': new_state,
             'target_provision_state': target,
             'provision_updated_at': models.utcnow(),
         }
         values.update(extra or {})
-        old_state = self.node.provision_state
         await self.save(**values)
         # logged once written: the log never claims a move the database did not record
-        LOG.info('Node %s moved from %s to %s (event %s)', self.node.uuid, old_state,
+        LOG.info('Node %s moved from %s to %s (event %s)', self.node.uuid, source,
                  new_state, event)
         if callback is not None:
             self.spawn_after(callback, *call_args)

@@ -21,6 +21,20 @@ async def fail_task(task, event: str, message: str, **extra: Any) -> None:
         await task.save(**values)
 
 
+async def refuse_accepted(task, message: str) -> None:
+    """An accepted request that cannot start goes back to the state it was accepted in,
+    with ``last_error`` saying why (the API already showed its first transition)."""
+    LOG.error('Node %s: %s', task.node.uuid, message)
+    values: dict[str, Any] = {'last_error': message, **CLEARED}
+    if task.accepted is not None:
+        source = task.accepted[1]
+        values.update(provision_state=source, target_provision_state=states.TARGETS.get(source))
+        task.accepted = None
+    else:
+        values['target_provision_state'] = None
+    await task.save(**values)
+
+
 def error_message(what: str, err: BaseException) -> str:
     detail = str(err) or err.__class__.__name__
     return f'{what} failed: {detail}'

@@ -41,7 +41,8 @@ async def test_lost_deploy_cast_is_redriven(harness, deploys):
     await _accept_without_cast(harness, node['uuid'], 'deploy',
                                {'configdrive': 'H4sIAAAA'})
     n = await api.get_node(harness, node['uuid'])
-    assert n['provision_state'] == 'available'
+    # accepted means under way, as upstream shows it after its 202 (issue 8)
+    assert n['provision_state'] == 'deploying'
     assert n['target_provision_state'] == 'active'
     # the request is accepted: another one is refused until it starts
     await api.fault(await api.provision(harness, node['uuid'], 'active'), 409)
@@ -55,6 +56,25 @@ async def test_lost_deploy_cast_is_redriven(harness, deploys):
     assert stored.instance_info['configdrive'] == 'H4sIAAAA'
     # nothing left to re-drive
     await harness.run_periodics()
+    assert deploys == [node['uuid']]
+
+
+async def test_accepted_request_is_no_orphan(harness, deploys):
+    """A conductor starting up (or its orphan check) finds a node in ``deploying`` with no
+    lock: with a pending intent it was accepted and not yet started — start it, never fail
+    it."""
+    from ironic_lite.conductor import periodics
+    node = await api.available_node(harness)
+    await _accept_without_cast(harness, node['uuid'], 'deploy',
+                               age=datetime.timedelta(seconds=0))
+    await periodics.fail_orphans(harness.res)
+    stored = await harness.db.get_node(node['uuid'])
+    assert (stored.provision_state, stored.intent, stored.last_error) == (
+        'deploying', 'deploy', None)
+    await periodics.redrive_intents(harness.res, min_age=0)
+    await harness.drain()
+    n = await api.get_node(harness, node['uuid'])
+    assert (n['provision_state'], n['last_error']) == ('active', None), n
     assert deploys == [node['uuid']]
 
 

@@ -65,30 +65,60 @@ async def _accept(request: web.Request, node, intent: str, args: dict[str, Any],
                   check: Callable[[Any], None] | None = None, **expected: Any):
     """Record the intent with a compare-and-set; translate a lost race into 409.
 
-    ``check`` re-validates the request against the node as re-read after waiting for a
-    finishing worker; ``expected`` adds columns the compare-and-set must still find.
+    The compare-and-set makes the request's first state transition (``common/intents.py``),
+    so the answer and every later read show the operation under way. A node locked by a
+    finishing worker, or changed between the read and the write, is re-read and tried again
+    within the conductor's bounded lock-retry policy; ``check`` re-validates the request
+    against each fresh read, so a node that moved on gets upstream's answer for its new
+    state. ``expected`` adds columns the compare-and-set must still find.
     """
-    node = await _wait_unlocked(request, node)
+    db = request.app[keys.DB]
+    attempts = request.app[keys.CONF].conductor.node_locked_retry_attempts
+    for attempt in range(attempts + 1):
+        node = await _wait_unlocked(request, node)
+        _raise_if_busy(node)
+        if check is not None:
+            check(node)
+        values, cas = intents.acceptance(node, intent, args)
+        cas.update(expected)
+        try:
+            return await db.update_node(node.id, values, cas)
+        except exception.NodeStateChanged:
+            node = await db.get_node(node.id)
+            if attempt == attempts:
+                if node.reservation:
+                    raise exception.NodeLocked(node=node.uuid,
+                                               host=node.reservation) from None
+                if check is not None:
+                    check(node)
+                raise
+    raise AssertionError('unreachable')
+
+
+def _raise_if_busy(node) -> None:
     if node.reservation:
         raise exception.NodeLocked(node=node.uuid, host=node.reservation)
     if node.intent:
         raise exception.Conflict(
-            f'Node {node.uuid} already has an accepted request ({node.intent}) that is being '
-            'started; please retry once it is processed.')
-    if check is not None:
-        check(node)
-    values, cas = intents.acceptance(node, intent, args)
-    cas.update(expected)
-    db = request.app[keys.DB]
+            f'Node {node.uuid} already has an accepted request ({node.intent}) that is '
+            'being started; please retry once it is processed.')
+
+
+async def _settled(request: web.Request, node, check: Callable[[Any], None]):
+    """Check a request against the node. One that a running or accepted request makes
+    invalid (``provide`` right after ``inspect``) waits for that request within the bounded
+    lock-retry policy and is checked against the state it leaves; while the node is still
+    busy the answer is 409, as upstream's API answers for a locked node."""
     try:
-        return await db.update_node(node.id, values, cas)
-    except exception.NodeStateChanged:
-        fresh = await db.get_node(node.id)
-        if fresh.reservation:
-            raise exception.NodeLocked(node=fresh.uuid, host=fresh.reservation) from None
-        if check is not None:
-            check(fresh)
-        raise
+        check(node)
+        return node
+    except exception.InvalidStateRequested:
+        if not (node.reservation or node.intent):
+            raise
+    node = await _wait_unlocked(request, node)
+    _raise_if_busy(node)
+    check(node)
+    return node
 
 
 def _accepted(request: web.Request, node) -> web.Response:
@@ -161,7 +191,7 @@ async def set_provision_state(request: web.Request) -> web.Response:
         if node.retired and event == 'provide':
             raise exception.NodeIsRetired(op='providing', node=node.uuid)
 
-    check(node)
+    node = await _settled(request, node, check)
     rpcapi = request.app[keys.RPCAPI]
     await rpcapi.host_for(node)  # 503 before accepting when no conductor can take it
     # protected/retired must not change between the check and the compare-and-set
@@ -258,7 +288,7 @@ async def set_power_state(request: web.Request) -> web.Response:
             raise exception.InvalidStateRequested(action=f'power {target}', node=node.uuid,
                                                   state=node.provision_state)
 
-    check(node)
+    node = await _settled(request, node, check)
     rpcapi = request.app[keys.RPCAPI]
     await rpcapi.host_for(node)
     node = await _accept(request, node, intents.POWER,

@@ -1,6 +1,7 @@
 """``/v1/nodes``: create, list, show, update (JSON patch) and delete nodes."""
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
 from typing import Any
@@ -342,11 +343,46 @@ async def _chassis_id(request: web.Request, chassis_uuid: Any) -> int | None:
     return chassis.id
 
 
+# Re-applications of a patch whose compare-and-set lost to a concurrent, non-conflicting
+# change: each round lets at least one writer through, so this bounds 16 concurrent writers.
+_PATCH_REAPPLY_LIMIT = 16
+
+
 async def patch_node(request: web.Request) -> web.Response:
+    """JSON patch of a node. The write is a compare-and-set on the fields it changes; when a
+    concurrent request changed the node first, the patch is re-applied to the fresh node (a
+    real conflict then gets the answer the fresh node deserves), and a node locked by a
+    conductor is waited for within the lock-retry policy, as upstream's conductor does."""
     patch = await utils.json_body(request, list)
     reset = _reset_interfaces(request)
     node = await utils.get_node(request)
     rules.check_patch_paths(request, patch, _WRITABLE)
+    db = request.app[keys.DB]
+    conf = request.app[keys.CONF].conductor
+    lock_waits = 0
+    for _ in range(_PATCH_REAPPLY_LIMIT):
+        planned = await _plan_patch(request, node, patch, reset)
+        if planned is None:
+            return web.json_response(await render(request, node))
+        try:
+            node = await db.update_node(node.id, *planned)
+            return web.json_response(await render(request, node))
+        except exception.NodeStateChanged:
+            node = await db.get_node(node.id)
+        if node.reservation:
+            if lock_waits >= conf.node_locked_retry_attempts:
+                raise exception.NodeLocked(node=node.uuid, host=node.reservation)
+            lock_waits += 1
+            await asyncio.sleep(conf.node_locked_retry_interval)
+            node = await db.get_node(node.id)
+    raise exception.Conflict(f'Node {node.uuid} kept changing while the request was '
+                             'processed; please retry.')
+
+
+async def _plan_patch(request: web.Request, node: models.Node, patch: list,
+                      reset: bool) -> tuple[dict, dict] | None:
+    """``(values, expected)`` of the compare-and-set applying ``patch`` to ``node``, or None
+    when it changes nothing; raises the client error the patch deserves on this node."""
     current = {f: copy.deepcopy(getattr(node, f)) for f in _WRITABLE if hasattr(node, f)}
     current['uuid'] = node.uuid
     current['chassis_uuid'] = (await related(request, [node], frozenset({'chassis_uuid'})))[
@@ -362,7 +398,7 @@ async def patch_node(request: web.Request) -> web.Response:
             err='The reset_interfaces parameter can only be used when changing the node\'s '
                 'driver.')
     if not changed:
-        return web.json_response(await render(request, node))
+        return None
     rules.check_state_rules(node, changed, patched)
     if reset:  # interfaces not set by this patch go back to the new driver's defaults
         explicit = set(utils.patch_fields(patch))
@@ -384,19 +420,7 @@ async def patch_node(request: web.Request) -> web.Response:
         changed['conductor_group'] = (changed['conductor_group'] or '').lower()
     expected = {f: current[f] for f in changed if f in current}
     expected['reservation'] = None
-    node = await _update_or_conflict(request, node, changed, expected)
-    return web.json_response(await render(request, node))
-
-
-async def _update_or_conflict(request: web.Request, node: models.Node, values: dict,
-                              expected: dict) -> models.Node:
-    try:
-        return await request.app[keys.DB].update_node(node.id, values, expected)
-    except exception.NodeStateChanged:
-        fresh = await request.app[keys.DB].get_node(node.id)
-        if fresh.reservation:
-            raise exception.NodeLocked(node=fresh.uuid, host=fresh.reservation) from None
-        raise
+    return changed, expected
 
 
 async def delete_node(request: web.Request) -> web.Response:
