@@ -59,9 +59,10 @@ def test_deploy_ending_during_a_database_outage_leaves_no_lock(rabbit_url, pg_ur
         _provision(cluster, uuid, 'manage', 'manageable')
         _provision(cluster, uuid, 'provide', 'available')
         _provision(cluster, uuid, 'active')
-        processes.wait_for(lambda: (lambda n: n['provision_state'] == 'deploying'
-                                    and n['reservation'])(_node(cluster, uuid)),
-                           what='deploy under way')
+        # started: the conductor wrote its start (the API's acceptance already shows
+        # "deploying"; the lock alone may still hold a request not started)
+        processes.wait_for(lambda: f'Node {uuid} moved from available to deploying'
+                           in conductor.log_tail(2000), what='deploy under way')
         with faults.pg_outage(pg_url):
             # the deploy ends during the outage: it cannot record its end nor release its lock
             processes.wait_for(lambda: 'the database is unreachable' in conductor.log_tail(400),
@@ -99,7 +100,13 @@ async def test_outage_longer_than_the_retries_is_recovered_by_the_periodic(pg_ur
                                json={'target': 'active'})
         assert resp.status == 202, await resp.text()
         deadline = time.monotonic() + 30
-        while (await h.db.get_node(node.id)).provision_state != states.DEPLOYING:
+
+        async def started() -> bool:
+            # the API's acceptance already shows "deploying"; started = locked, intent taken
+            n = await h.db.get_node(node.id)
+            return n.reservation == h.host and n.intent is None
+
+        while not await started():
             assert time.monotonic() < deadline, 'deploy did not start'
             await asyncio.sleep(0.05)
         with faults.pg_outage(pg_url):
