@@ -90,6 +90,11 @@ def test_broker_outage_bounded_answers_nothing_lost(rabbit, tmp_path):
                 resp = f.result()
                 assert resp.status_code == 503, resp.text
                 assert 'retry' in resp.json()['error_message']
+            slowest = max(f.result().elapsed.total_seconds() for f in deploys + calls)
+            print(f'broker outage: slowest RPC answer {slowest:.1f} s (rpc_send_timeout '
+                  f'{SEND_TIMEOUT} s, rpc_timeout {RPC_TIMEOUT} s); wrong password '
+                  f'{wrong.elapsed.total_seconds():.3f} s, GET nodes '
+                  f'{listed.elapsed.total_seconds():.3f} s')
 
         rabbit.resume()
         # nothing lost: every deploy accepted during the outage is carried out
