@@ -1,18 +1,24 @@
 """Which conductor owns a node: a consistent hash ring (tooz) per hardware type and group.
 
 Used by the RPC client to route a node's messages and by conductors to decide which nodes their
-periodic tasks look after. Rings are rebuilt from the live conductors in the database at most
-every ``[conductor]hash_ring_reset_interval`` seconds (or on demand, e.g. after a miss).
+periodic tasks look after. Rings are rebuilt from the live conductors in the database every
+``[conductor]hash_ring_reset_interval`` seconds (or on demand, e.g. after a miss) — and also
+at the moment the member with the oldest heartbeat would pass ``[conductor]heartbeat_timeout``,
+so a dead conductor leaves the ring as soon as it counts as dead, not up to a reset interval
+later. Takeover after a conductor dies is bounded by ``heartbeat_timeout +
+hash_ring_reset_interval`` (see the conductor's ``take_over`` periodic).
 """
 from __future__ import annotations
 
 import asyncio
+import datetime
 import time
 
 from oslo_config import cfg
 from tooz import hashring
 
 from ironic_lite.common import exception
+from ironic_lite.db import models
 from ironic_lite.db.aio import AsyncConnection
 
 
@@ -21,11 +27,13 @@ class HashRingManager:
         self.db = db
         self.conf = conf
         self._rings: dict[tuple[str, str], hashring.HashRing] = {}
-        self._built_at = 0.0
+        self._expires_at = 0.0
         self._lock = asyncio.Lock()
+        self.hosts: frozenset[str] = frozenset()  # the live conductors at the last rebuild
 
     async def _rebuild(self) -> None:
-        conductors = await self.db.get_online_conductors(self.conf.conductor.heartbeat_timeout)
+        opts = self.conf.conductor
+        conductors = await self.db.get_online_conductors(opts.heartbeat_timeout)
         members: dict[tuple[str, str], set[str]] = {}
         for cond in conductors:
             for driver in cond.drivers:
@@ -34,11 +42,17 @@ class HashRingManager:
         partitions = 2 ** self.conf.conductor.hash_partition_exponent
         self._rings = {key: hashring.HashRing(hosts, partitions=partitions)
                        for key, hosts in members.items()}
-        self._built_at = time.monotonic()
+        self.hosts = frozenset(c.hostname for c in conductors)
+        trusted = float(opts.hash_ring_reset_interval)
+        if conductors:
+            oldest = min(c.updated_at for c in conductors)
+            dies_in = (oldest + datetime.timedelta(seconds=opts.heartbeat_timeout)
+                       - models.utcnow()).total_seconds()
+            trusted = min(trusted, max(dies_in, 0.05))
+        self._expires_at = time.monotonic() + trusted
 
     async def refresh(self, force: bool = False) -> None:
-        if force or time.monotonic() - self._built_at > \
-                self.conf.conductor.hash_ring_reset_interval:
+        if force or time.monotonic() >= self._expires_at:
             async with self._lock:
                 await self._rebuild()
 

@@ -14,6 +14,15 @@ Two transports, one interface (``RPCServer`` / ``RPCClient``):
 
 Transport failures become project exceptions here (``ConductorUnavailable``,
 ``ConductorTimeout``, ``ConductorError``) so nothing above this module knows which transport ran.
+
+Bounded waits (oslo.messaging): a cast that cannot hand its message to the broker within
+``[DEFAULT]rpc_send_timeout`` fails with ``ConductorUnavailable``, and a call ends within
+``[api]rpc_timeout`` with the conductor's answer or an error — also while the broker is down,
+when oslo.messaging on its own would retry for as long as the outage lasts. The client's
+blocking sends run in thread pools of their own (one for casts, one for calls), never in the
+event loop's default pool that authentication and other blocking work use, and kombu's
+reconnection attempts are capped to what fits in ``rpc_send_timeout``. A send that starts only
+after its caller gave up is dropped, so nothing is sent after its request was answered.
 """
 from __future__ import annotations
 
@@ -21,7 +30,9 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from oslo_config import cfg
@@ -37,6 +48,9 @@ TOPIC = 'ironic_lite.conductor_manager'
 ALLOWED_EXMODS = ['ironic_lite.common.exception']
 
 _transport = None
+
+# Threads of each RPC client pool: blocking sends waiting on the broker, not CPU work.
+CLIENT_THREADS = 16
 
 
 def _local(conf: cfg.ConfigOpts) -> bool:
@@ -163,6 +177,38 @@ class _Endpoint:
         await _run_cast(name, method(ctxt, **kwargs))
 
 
+def send_retries(conf: cfg.ConfigOpts, seconds: float) -> int | None:
+    """How many kombu reconnection retries fit in ``seconds`` with this configuration.
+
+    After a failed attempt oslo.messaging's rabbit driver sleeps ``kombu_reconnect_delay`` and
+    kombu waits ``rabbit_retry_interval``, growing by ``rabbit_retry_backoff`` up to
+    ``rabbit_interval_max``. Without a cap (oslo's default) a send retries for as long as the
+    broker is down.
+    """
+    try:
+        rabbit = conf.oslo_messaging_rabbit
+    except cfg.NoSuchOptError:
+        return None  # not the rabbit driver: its own defaults
+    interval, spent, retries = float(rabbit.rabbit_retry_interval), 0.0, 0
+    while True:
+        spent += min(interval, rabbit.rabbit_interval_max) + rabbit.kombu_reconnect_delay
+        if spent > seconds:
+            return retries
+        retries += 1
+        interval += rabbit.rabbit_retry_backoff
+
+
+class _Expired(Exception):
+    """A send whose caller has already given up (it waited in the pool too long)."""
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """What a send can raise besides the conductor's own exceptions: oslo.messaging's, and
+    kombu's or the socket's when a bounded reconnection gives up."""
+    import kombu.exceptions
+    return (_messaging().MessagingException, kombu.exceptions.KombuError, OSError)
+
+
 def _translate(err: Exception, method: str) -> Exception:
     messaging = _messaging()
     if isinstance(err, messaging.MessagingTimeout):
@@ -214,14 +260,35 @@ class RPCClient:
 
     def __init__(self, conf: cfg.ConfigOpts, version: str, version_cap: str | None):
         self._timeout = conf.api.rpc_timeout
+        self._send_timeout = conf.rpc_send_timeout
         self._version_cap = version_cap
         self._local = _local(conf)
         self._client = None
         if not self._local:
             messaging = _messaging()
             target = messaging.Target(topic=TOPIC, version=version)
-            self._client = messaging.get_rpc_client(get_transport(conf), target,
+            transport = get_transport(conf)
+            self._client = messaging.get_rpc_client(transport, target,
                                                     version_cap=version_cap)
+            self._retry = send_retries(transport.conf, self._send_timeout)
+            # Casts get their own pool so that calls stuck on a reply queue during an outage
+            # never delay a cast's bounded answer.
+            self._cast_pool = ThreadPoolExecutor(CLIENT_THREADS, thread_name_prefix='rpc-cast')
+            self._call_pool = ThreadPoolExecutor(CLIENT_THREADS, thread_name_prefix='rpc-call')
+
+    @staticmethod
+    async def _bounded(pool: ThreadPoolExecutor, seconds: float, fn: Callable[..., Any],
+                       *args: Any, **kwargs: Any) -> Any:
+        """Run the blocking ``fn`` in ``pool``; give up after ``seconds`` (TimeoutError)."""
+        deadline = time.monotonic() + seconds
+
+        def run() -> Any:
+            if time.monotonic() > deadline:
+                raise _Expired()
+            return fn(*args, **kwargs)
+
+        future = asyncio.get_running_loop().run_in_executor(pool, run)
+        return await asyncio.wait_for(future, seconds)
 
     def can_send_version(self, version: str) -> bool:
         return self._version_cap is None or version_is_compatible(self._version_cap, version)
@@ -240,10 +307,15 @@ class RPCClient:
                 _run_cast(method, fn({}, **_wire(kwargs))), name=f'cast {method}')
             LOCAL_CASTS.track(task)
             return
-        cctxt = self._client.prepare(server=host, version=version)
+        cctxt = self._client.prepare(server=host, version=version, retry=self._retry)
         try:
-            await asyncio.to_thread(cctxt.cast, {}, method, **kwargs)
-        except _messaging().MessagingException as e:
+            await self._bounded(self._cast_pool, self._send_timeout, cctxt.cast, {}, method,
+                                **kwargs)
+        except (TimeoutError, _Expired):
+            raise exception.ConductorUnavailable(
+                reason=f'the message broker could not be reached within '
+                       f'{self._send_timeout:g} s to send {method}') from None
+        except _transport_errors() as e:
             raise _translate(e, method) from e
 
     async def call(self, host: str, version: str, method: str, **kwargs: Any) -> Any:
@@ -257,8 +329,12 @@ class RPCClient:
             except TimeoutError:
                 raise exception.ConductorTimeout(method=method) from None
             return json.loads(jsonutils.dumps(result))
-        cctxt = self._client.prepare(server=host, version=version, timeout=self._timeout)
+        cctxt = self._client.prepare(server=host, version=version, timeout=self._timeout,
+                                     retry=self._retry)
         try:
-            return await asyncio.to_thread(cctxt.call, {}, method, **kwargs)
-        except _messaging().MessagingException as e:
+            return await self._bounded(self._call_pool, self._timeout, cctxt.call, {}, method,
+                                       **kwargs)
+        except (TimeoutError, _Expired):
+            raise exception.ConductorTimeout(method=method) from None
+        except _transport_errors() as e:
             raise _translate(e, method) from e

@@ -5,7 +5,14 @@
 * redrive_allocations — process allocations whose ``create_allocation`` cast was lost;
 * check_deploy_timeouts — ``wait call-back`` too long → ``deploy failed``;
 * fail_orphans — nodes left in a working state with no lock and no pending intent (their
-  conductor died mid-operation) are failed, and locks held by dead conductors are released.
+  conductor died mid-operation) are failed, and locks held by dead conductors are released;
+* TakeOver — every ``hash_ring_reset_interval``: when a conductor has stopped heartbeating for
+  ``heartbeat_timeout``, release its locks, fail the nodes it left in working states and start
+  the requests accepted for its nodes, at once (this and the API's ring refresh bound a
+  takeover by ``heartbeat_timeout + hash_ring_reset_interval``);
+* recover_own_locks — locks in this conductor's name that no task of this process holds (a
+  task could not write its end while the database was unreachable) are released, and their
+  nodes failed with a clear ``last_error`` when they were left in a working state.
 
 Each only touches nodes this conductor owns on the hash ring. ``run_forever`` loops them.
 """
@@ -15,12 +22,13 @@ import asyncio
 import datetime
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from ironic_lite.common import exception, log_limit, states
 from ironic_lite.conductor import allocations, deployments, intents, utils
 from ironic_lite.conductor.resources import Resources
-from ironic_lite.conductor.task_manager import acquire
+from ironic_lite.conductor.task_manager import acquire, adopt_orphaned_lock
 from ironic_lite.db import models, outage
 
 LOG = logging.getLogger(__name__)
@@ -147,6 +155,41 @@ async def fail_orphans(res: Resources) -> None:
             continue
 
 
+class TakeOver:
+    """Notice conductors leaving the ring and take over their nodes without waiting for the
+    slower periodic passes (``check_provision_state_interval``, ``intent_redrive_after``).
+
+    Requests the API routed to the dead conductor before it left the API's ring sit in the
+    dead conductor's queue; they are recorded intents, so they are started here, whatever
+    their age. This pass and the next one do it, in case the API noticed the death a little
+    later than this conductor did (another clock, another process).
+    """
+
+    def __init__(self, res: Resources):
+        self.res = res
+        self.known: frozenset[str] = frozenset()
+        self._passes_left = 0
+
+    def remember(self) -> None:
+        """Take the ring's current members as the known ones (at start-up)."""
+        self.known = self.res.ring.hosts
+
+    async def __call__(self) -> None:
+        res = self.res
+        await res.ring.refresh(force=True)
+        gone = self.known - res.ring.hosts
+        self.known = res.ring.hosts
+        if gone:
+            LOG.warning('Conductor(s) %s stopped heartbeating for more than %s s; %s takes '
+                        'over their nodes', ', '.join(sorted(gone)),
+                        res.conf.conductor.heartbeat_timeout, res.host)
+            self._passes_left = 2
+        if self._passes_left:
+            self._passes_left -= 1
+            await fail_orphans(res)
+            await redrive_intents(res, min_age=0)
+
+
 async def run_forever(name: str, interval: float,
                       fn: Callable[[], Awaitable[object]]) -> None:
     while True:
@@ -163,3 +206,45 @@ async def run_forever(name: str, interval: float,
             else:
                 _REPEATS.log(LOG, logging.ERROR, (name, type(e).__name__),
                              'Periodic task %s failed', name, exc_info=e)
+
+
+async def recover_own_locks(res: Resources) -> int:
+    """Recover nodes locked in this conductor's name with no task of this process running.
+
+    A node with an accepted request not started yet (``intent``) only gets its lock back: the
+    intent re-drive starts it. Returns how many locks were recovered.
+    """
+    since = time.monotonic()
+    recovered = 0
+    for node in await res.db.list_nodes({'reserved_by': res.host}):
+        if not res.held.orphaned(node, since):
+            continue
+        recovered += 1
+        try:
+            async with adopt_orphaned_lock(res, node, 'lock recovery') as task:
+                await _recover(task)
+        except (exception.NodeStateChanged, exception.NodeNotFound):
+            continue  # released or deleted meanwhile: nothing left to recover
+    return recovered
+
+
+async def _recover(task) -> None:
+    node, host = task.node, task.res.host
+    state = node.provision_state
+    if node.intent is not None:
+        LOG.warning('Releasing the lock of node %s left by conductor %s before its accepted '
+                    '%s started; the request stays queued', node.uuid, host, node.intent)
+        return
+    msg = (f'Node {node.uuid} was left locked by conductor {host} in state "{state}" with no '
+           f'operation running (the operation ended while the database was unreachable and '
+           f'its end could not be recorded); the operation was aborted.')
+    event = states.WORKING_STATES_FAIL_EVENT.get(state)
+    if event is not None:
+        await utils.fail_task(task, event, msg, target_power_state=None,
+                              **utils.forgotten_steps(node))
+    elif node.target_power_state:
+        LOG.error('Node %s: %s', node.uuid, msg)
+        await task.save(target_power_state=None, last_error=msg)
+    else:
+        LOG.warning('Releasing the lock of node %s left by conductor %s with no task running',
+                    node.uuid, host)

@@ -6,6 +6,7 @@ import dataclasses
 from oslo_config import cfg
 
 from ironic_lite.common.hash_ring import HashRingManager
+from ironic_lite.conductor.held_locks import HeldLocks
 from ironic_lite.conductor.workers import WorkerPool
 from ironic_lite.db.aio import AsyncConnection
 from ironic_lite.drivers.factory import DriverFactory
@@ -19,3 +20,4 @@ class Resources:
     drivers: DriverFactory
     workers: WorkerPool
     ring: HashRingManager
+    held: HeldLocks = dataclasses.field(default_factory=HeldLocks)

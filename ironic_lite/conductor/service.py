@@ -69,6 +69,8 @@ class ConductorService:
                                         self.conf.conductor.conductor_group,
                                         res.drivers.hardware_interfaces)
         await res.ring.refresh(force=True)
+        take_over = periodics.TakeOver(res)
+        take_over.remember()
         await periodics.fail_orphans(res)
         await self._rpc.start()
         cond = self.conf.conductor
@@ -83,6 +85,9 @@ class ConductorService:
              partial(periodics.check_deploy_timeouts, res)),
             ('fail_orphans', cond.check_provision_state_interval,
              partial(periodics.fail_orphans, res)),
+            ('recover_own_locks', cond.check_provision_state_interval,
+             partial(periodics.recover_own_locks, res)),
+            ('take_over', cond.hash_ring_reset_interval, take_over),
         ]
         if cond.sync_power_state_interval > 0:
             schedule.append(('sync_power_states', cond.sync_power_state_interval,

@@ -11,6 +11,11 @@ statement and retried on NodeLocked (``[conductor]node_locked_retry_*``; *patien
 until they get it). Work handed to a worker with ``process_event(callback=…)`` or
 ``spawn_after`` keeps the lock until the worker ends — on success, error, or shutdown — and
 every other exit from the ``async with`` block releases it.
+
+The end of a task — recording a failure, releasing the lock — is retried while the database is
+unreachable (``END_WRITE_RETRY_SECONDS``); a lock whose release still could not be written is
+left to the conductor's periodic ``recover_own_locks``, which finds locks held in this
+conductor's name that no task of this process holds (``res.held``).
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from ironic_lite.common import exception, states
 from ironic_lite.conductor import utils
 from ironic_lite.conductor.workers import Slot
 from ironic_lite.db import models
+from ironic_lite.db.outage import is_unavailable
 
 if TYPE_CHECKING:  # pragma: no cover
     from ironic_lite.conductor.resources import Resources
@@ -33,12 +39,44 @@ LOG = logging.getLogger(__name__)
 
 WorkerFn = Callable[..., Awaitable[None]]
 
+# How long a task keeps retrying the writes that end it (its failure record, its lock release)
+# while the database is unreachable, before leaving them to the periodic recovery.
+END_WRITE_RETRY_SECONDS = 30.0
+
+
+def _log_retry(state: tenacity.RetryCallState) -> None:
+    LOG.warning('Database unreachable while ending a task (%s); retrying in %.1f s',
+                state.outcome.exception().__class__.__name__, state.upcoming_sleep)
+
+
+async def retry_end_write(fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+    """Run a write that ends a task, retrying it while the database is unreachable."""
+    retrying = tenacity.AsyncRetrying(
+        retry=tenacity.retry_if_exception(is_unavailable),
+        wait=tenacity.wait_exponential(multiplier=0.25, max=5),
+        stop=tenacity.stop_after_delay(END_WRITE_RETRY_SECONDS),
+        before_sleep=_log_retry, reraise=True)
+    return await retrying(fn, *args, **kwargs)
+
 
 def acquire(res: Resources, node_id: int | str, *, shared: bool = False, purpose: str = '',
             patient: bool = False, context: dict | None = None) -> TaskManager:
     """A task on ``node_id`` (id, UUID or name); use as ``async with``."""
     return TaskManager(res, node_id, shared=shared, purpose=purpose, patient=patient,
                        context=context)
+
+
+def adopt_orphaned_lock(res: Resources, node: models.Node, purpose: str) -> TaskManager:
+    """A task over a lock the database shows in this conductor's name but that no task of
+    this process holds (``res.held.orphaned(node, …)`` was just checked, on this same tick of
+    the event loop). Its writes still require the reservation; it loads no driver."""
+    task = TaskManager(res, node.id, shared=False, purpose=purpose, patient=False,
+                       context=None)
+    task.node = node
+    task._adopted = True
+    task._locked = True
+    res.held.add(node.id)
+    return task
 
 
 class TaskManager:
@@ -56,6 +94,7 @@ class TaskManager:
         self._slot: Slot | None = None
         self._spawn: tuple[WorkerFn, tuple, dict] | None = None
         self._locked = False
+        self._adopted = False
         # (event, provision state before it) of an accepted request whose first transition
         # the API's accepting compare-and-set already made (common/intents.py)
         self.accepted: tuple[str, str] | None = None
@@ -69,6 +108,8 @@ class TaskManager:
     # -- lifecycle ----------------------------------------------------------------------
     async def __aenter__(self) -> TaskManager:
         # node and ports come with the lock in one transaction: one database round trip
+        if self._adopted:
+            return self
         if self.shared:
             self.node, self.ports = await self.res.db.get_node_with_ports(self.node_ident)
         else:
@@ -98,10 +139,17 @@ class TaskManager:
             retry=tenacity.retry_if_exception_type(exception.NodeLocked),
             stop=stop, wait=tenacity.wait_fixed(conf.node_locked_retry_interval),
             reraise=True)
-        async for attempt in retrying:
-            with attempt:
-                self.node, self.ports = await self.res.db.reserve_node_with_ports(
-                    self.res.host, node_ident)
+        # Counted as held from before the reservation is written: a reservation that commits
+        # while its answer is lost is then orphaned, never mistaken for a live task's.
+        self.res.held.add(node_ident)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    self.node, self.ports = await self.res.db.reserve_node_with_ports(
+                        self.res.host, node_ident)
+            self.res.held.add(self.node.id)
+        finally:
+            self.res.held.discard(node_ident)
         self._locked = True
         LOG.debug('Node %s locked for %s', self.node.uuid, self.purpose)
 
@@ -118,10 +166,19 @@ class TaskManager:
         if self._locked:
             self._locked = False
             try:
-                await self.res.db.release_node(self.res.host, self.node.id)
+                await retry_end_write(self.res.db.release_node, self.res.host, self.node.id)
             except (exception.NodeNotLocked, exception.NodeNotFound):
                 LOG.warning('Node %s was not locked by %s on release', self.node.uuid,
                             self.res.host)
+            except Exception as e:
+                if not is_unavailable(e):
+                    raise
+                LOG.error('Could not release the lock of node %s: the database is '
+                          'unreachable (%s); the periodic lock recovery will release it',
+                          self.node.uuid, e.__class__.__name__)
+            finally:
+                self.res.held.released(self.node.id)
+                self.res.held.discard(self.node.id)
 
     # -- node updates -------------------------------------------------------------------
     async def save(self, **values: Any) -> models.Node:
@@ -163,7 +220,7 @@ class TaskManager:
         }
         values.update(extra or {})
         await self.save(**values)
-        # logged once written: the log never claims a transition the database refused
+        # logged once written: the log never claims a move the database did not record
         LOG.info('Node %s moved from %s to %s (event %s)', self.node.uuid, source,
                  new_state, event)
         if callback is not None:
@@ -186,9 +243,15 @@ class TaskManager:
             await fn(self, *args, **kwargs)
         except asyncio.CancelledError:
             await self._fail_interrupted('the conductor was stopped')
-        except Exception:
-            LOG.exception('Unexpected error in %s of node %s', self.purpose, self.node.uuid)
-            await self._fail_interrupted('an unexpected error occurred')
+        except Exception as e:
+            if is_unavailable(e):
+                LOG.error('%s of node %s stopped: the database is unreachable (%s)',
+                          self.purpose.capitalize(), self.node.uuid, e.__class__.__name__)
+                await self._fail_interrupted('the database could not be reached')
+            else:
+                LOG.exception('Unexpected error in %s of node %s', self.purpose,
+                              self.node.uuid)
+                await self._fail_interrupted('an unexpected error occurred')
         finally:
             await self.release_resources()
 
@@ -198,14 +261,19 @@ class TaskManager:
         extra: dict[str, Any] = {'target_power_state': None}
         try:
             if event is None:
-                await self.save(**extra)
+                await retry_end_write(self.save, **extra)
                 return
             msg = (f'{self.purpose.capitalize()} of node {self.node.uuid} was interrupted '
                    f'in state "{self.node.provision_state}" because {why} '
                    f'(conductor {self.res.host}).')
             extra['last_error'] = msg
             extra.update(utils.forgotten_steps(self.node))
-            await self.process_event(event, extra=extra)
+            await retry_end_write(self.process_event, event, extra=extra)
             LOG.error(msg)
-        except Exception:
-            LOG.exception('Could not record the failure of node %s', self.node.uuid)
+        except Exception as e:
+            if not is_unavailable(e):
+                LOG.exception('Could not record the failure of node %s', self.node.uuid)
+                return
+            LOG.error('Could not record the failure of node %s: the database is unreachable '
+                      '(%s); the periodic lock recovery will fail it', self.node.uuid,
+                      e.__class__.__name__)

@@ -10,7 +10,10 @@ opts = [
                help='Seconds between conductor heartbeats to the database.'),
     cfg.IntOpt('heartbeat_timeout', default=60, min=2,
                help='A conductor that has not heartbeated for this long is considered dead: '
-                    'its nodes move to other conductors on the hash ring.'),
+                    'its nodes move to other conductors on the hash ring. Takeover (the API '
+                    'routing its nodes to the others, and the others starting the requests '
+                    'sent to it) happens within heartbeat_timeout + hash_ring_reset_interval '
+                    'of its death.'),
     cfg.IntOpt('node_locked_retry_attempts', default=3, min=0,
                help='Number of retries to get an exclusive node lock.'),
     cfg.FloatOpt('node_locked_retry_interval', default=1.0, min=0,
@@ -37,7 +40,9 @@ opts = [
                help='Exponent of the number of partitions in the consistent hash ring.'),
     cfg.IntOpt('hash_ring_reset_interval', default=15, min=1,
                help='Seconds a cached hash ring is trusted before the live conductors are '
-                    're-read from the database.'),
+                    're-read from the database (sooner when a member\'s heartbeat is about to '
+                    'pass heartbeat_timeout); also how often a conductor checks whether '
+                    'another one died and takes over its nodes.'),
 ]
 
 

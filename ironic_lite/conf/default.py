@@ -101,6 +101,12 @@ rpc_opts = [
     cfg.StrOpt('rpc_version_cap',
                help='Highest conductor RPC API version the API sends (for rolling upgrades). '
                     'Unset: the newest this code knows.'),
+    cfg.FloatOpt('rpc_send_timeout', default=10, min=0.1,
+                 help='Seconds an RPC message may take to reach the message broker. A state '
+                      'change whose message cannot be sent in this time is still answered '
+                      '202 (its request is recorded and a conductor starts it later); any '
+                      'other request gets 503. Reconnection attempts to the broker are capped '
+                      'to fit in this time. Calls also end within [api]rpc_timeout.'),
 ]
 
 

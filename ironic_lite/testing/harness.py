@@ -82,6 +82,7 @@ class Harness:
         await periodics.redrive_allocations(self.res)
         await periodics.check_deploy_timeouts(self.res)
         await periodics.fail_orphans(self.res)
+        await periodics.recover_own_locks(self.res)
         await self.drain()
 
     async def request(self, method: str, path: str, json: Any = None,

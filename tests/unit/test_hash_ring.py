@@ -1,6 +1,9 @@
 """Routing nodes to conductors: consistent hash ring over live conductors per driver/group."""
 from __future__ import annotations
 
+import asyncio
+import datetime
+import time
 import uuid
 
 import pytest
@@ -72,6 +75,33 @@ async def test_stale_conductors_are_not_in_the_ring(db, conf):
     ring = HashRingManager(db, conf)
     with pytest.raises(exception.NoValidHost):
         await ring.get_host(uuidutils.generate_uuid(), 'fake-hardware')
+
+
+async def test_ring_drops_a_conductor_the_moment_its_heartbeat_times_out(db, conf):
+    """Not up to hash_ring_reset_interval later: the cached ring expires when its oldest
+    member's heartbeat passes heartbeat_timeout (what bounds a takeover)."""
+    conf.set_override('heartbeat_timeout', 60, group='conductor')
+    conf.set_override('hash_ring_reset_interval', 3600, group='conductor')
+    await db.register_conductor('dying', ['fake-hardware'], '', {})
+    await db.register_conductor('alive', ['fake-hardware'], '', {})
+    # 'dying' last heartbeated 59.5 s ago: it counts as dead half a second from now
+    last = models.utcnow() - datetime.timedelta(seconds=59.5)
+    with db.sync._writer() as session:
+        session.query(models.Conductor).filter_by(hostname='dying').update(
+            {'updated_at': last})
+    ring = HashRingManager(db, conf)
+    node = uuidutils.generate_uuid()
+    await ring.get_host(node, 'fake-hardware')
+    assert ring.hosts == {'dying', 'alive'}
+
+    async def dropped():
+        await ring.get_host(node, 'fake-hardware')  # no forced refresh
+        return ring.hosts == {'alive'}
+
+    deadline = time.monotonic() + 10
+    while not await dropped():
+        assert time.monotonic() < deadline, 'the dead conductor stayed in the ring'
+        await asyncio.sleep(0.05)
 
 
 async def test_api_answers_503_when_no_conductor_is_alive(harness):
