@@ -10,7 +10,7 @@ import uuid
 from aiohttp import web
 from oslo_config import cfg
 
-from ironic_lite.api import auth, errors, keys, openapi, policy, schemas
+from ironic_lite.api import auth, errors, keys, openapi, policy, schemas, unprefixed
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import (
     drivers,
@@ -33,6 +33,7 @@ from ironic_lite.rpcapi.conductor import ConductorAPI
 @web.middleware
 async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
     request_id = f'req-{uuid.uuid4()}'
+    request = unprefixed.as_v1(request)
     try:
         request[keys.API_VERSION] = mv.parse(request.headers)
         response = await handler(request)
@@ -71,4 +72,5 @@ def create_app(conf: cfg.ConfigOpts, db: AsyncConnection, rpcapi: ConductorAPI) 
         + RESOURCE_ROUTES + ramdisk.ROUTES + openapi.ROUTES
     ):
         _route(app, method, path, handler)
+    app.router.register_resource(unprefixed.UnprefixedV1(app.router))
     return app
