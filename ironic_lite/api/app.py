@@ -10,7 +10,16 @@ import uuid
 from aiohttp import web
 from oslo_config import cfg
 
-from ironic_lite.api import auth, errors, keys, openapi, policy, schemas, unprefixed
+from ironic_lite.api import (
+    auth,
+    endpoint_versions,
+    errors,
+    keys,
+    openapi,
+    policy,
+    schemas,
+    unprefixed,
+)
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import (
     drivers,
@@ -58,6 +67,7 @@ def _route(app: web.Application, method: str, path: str, handler) -> None:
 
 def create_app(conf: cfg.ConfigOpts, db: AsyncConnection, rpcapi: ConductorAPI) -> web.Application:
     middlewares = [api_middleware, auth.create_middleware(conf),
+                   endpoint_versions.create_middleware(policy.template),
                    policy.create_middleware(conf), schemas.create_middleware(policy.template)]
     app = web.Application(middlewares=middlewares,
                           client_max_size=conf.api.max_request_body_size)

@@ -20,12 +20,6 @@ def version(request: web.Request) -> mv.Version:
     return request[keys.API_VERSION]
 
 
-def require_version(request: web.Request, minimum: mv.Version) -> None:
-    """Endpoints newer than the negotiated version do not exist (404), as upstream."""
-    if version(request) < minimum:
-        raise web.HTTPNotFound()
-
-
 def _reject_constant(name: str) -> None:
     raise ValueError(f'{name} is not valid JSON')
 

@@ -23,8 +23,6 @@ from ironic_lite.db import models
 
 LOG = logging.getLogger(__name__)
 
-ALLOCATIONS = (1, 52)
-UPDATE = (1, 57)
 BACKFILL = (1, 58)
 OWNER = (1, 60)
 ALLOCATING, ACTIVE, ERROR = 'allocating', 'active', 'error'
@@ -66,7 +64,6 @@ def _check_traits(traits: Any) -> list[str]:
 
 
 async def _get(request: web.Request, ident: str | None = None) -> models.Allocation:
-    utils.require_version(request, ALLOCATIONS)
     ident = ident or request.match_info['ident']
     return await request.app[keys.DB].get_resource(models.Allocation, ident)
 
@@ -88,7 +85,6 @@ async def _candidate_uuids(request: web.Request, idents: Any) -> list[str]:
 
 
 async def create_allocation(request: web.Request) -> web.Response:
-    utils.require_version(request, ALLOCATIONS)
     body = await utils.json_body(request)
     col.check_unknown(body, _CREATABLE, 'allocation')
     col.check_body_versions(request, SPEC, body)
@@ -172,7 +168,6 @@ async def _backfill(request: web.Request, node: models.Node,
 
 
 async def list_allocations(request: web.Request) -> web.Response:
-    utils.require_version(request, ALLOCATIONS)
     fields = col.list_fields(request, SPEC, None, detail_param=False)
     filters: dict[str, Any] = {}
     if request.query.get('node'):
@@ -197,11 +192,6 @@ async def get_allocation(request: web.Request) -> web.Response:
 
 
 async def patch_allocation(request: web.Request) -> web.Response:
-    utils.require_version(request, ALLOCATIONS)
-    if utils.version(request) < UPDATE:
-        raise web.HTTPMethodNotAllowed(
-            'PATCH', ['GET', 'DELETE'],
-            text='The API version does not allow updating allocations')
     patch = await utils.json_body(request, list)
     alloc = await _get(request)
     current = {'name': alloc.name, 'extra': alloc.extra}
@@ -248,7 +238,6 @@ async def delete_allocation(request: web.Request) -> web.Response:
 
 
 async def _node_allocation(request: web.Request) -> tuple[models.Node, models.Allocation]:
-    utils.require_version(request, ALLOCATIONS)
     node = await utils.get_node(request)
     alloc = await request.app[keys.DB].get_node_allocation(node.id)
     if alloc is None:

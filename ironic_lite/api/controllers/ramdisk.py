@@ -117,7 +117,6 @@ async def _token_for(request: web.Request, node):
 
 
 async def lookup(request: web.Request) -> web.Response:
-    utils.require_version(request, mv.RAMDISK_ENDPOINTS)
     db = request.app[keys.DB]
     addresses = _valid_macs(request.query.get('addresses', ''))
     node_uuid = request.query.get('node_uuid') or None
@@ -169,7 +168,6 @@ def _optional_str(body: dict, name: str, version: mv.Version, since: mv.Version)
 
 
 async def heartbeat(request: web.Request) -> web.Response:
-    utils.require_version(request, mv.RAMDISK_ENDPOINTS)
     body = await utils.json_body(request)
     version = utils.version(request)
     callback_url = body.get('callback_url')
