@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from oslo_utils import strutils
 
-from ironic_lite.api import deploy_callback, keys, utils
+from ironic_lite.api import deploy_callback, keys, utils, views
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import drivers
 from ironic_lite.common import boot_devices, exception, intents, states
@@ -35,7 +35,9 @@ async def get_states(request: web.Request) -> web.Response:
     node = await utils.get_node(request)
     body = {
         'console_enabled': node.console_enabled, 'last_error': node.last_error,
-        'power_state': node.power_state, 'provision_state': node.provision_state,
+        'power_state': node.power_state,
+        'provision_state': views.provision_state_for_version(utils.version(request),
+                                                             node.provision_state),
         'provision_updated_at': node.provision_updated_at and
         node.provision_updated_at.isoformat() + '+00:00',
         'target_power_state': node.target_power_state,

@@ -11,7 +11,7 @@ from ironic_lite.api import keys, policy, utils, views
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import drivers
 from ironic_lite.api.controllers import node_rules as rules
-from ironic_lite.common import exception, states
+from ironic_lite.common import exception, faults, states
 from ironic_lite.conf.default import INTERFACE_TYPES
 from ironic_lite.db import models
 
@@ -239,6 +239,10 @@ async def _list_filters(request: web.Request) -> dict[str, Any]:
                 filters['chassis_id'] = chassis.id
         elif name == 'conductor_group':
             filters[name] = value.lower()
+        elif name == 'fault' and value not in faults.VALID_FAULTS:
+            raise exception.InvalidParameterValue(
+                err=f'Unrecognized fault "{value}" is specified, allowed faults are '
+                    f'{", ".join(faults.VALID_FAULTS)}.')
         elif name == 'provision_state' and value not in states.ALL_STATES:
             raise exception.InvalidParameterValue(
                 err=f'Invalid provision state {value!r} for the provision_state filter.')
