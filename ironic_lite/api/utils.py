@@ -13,7 +13,7 @@ from oslo_utils import strutils, uuidutils
 
 from ironic_lite.api import keys
 from ironic_lite.api import microversion as mv
-from ironic_lite.common import exception
+from ironic_lite.common import exception, instance_traits
 
 
 def version(request: web.Request) -> mv.Version:
@@ -215,3 +215,12 @@ def shows_secrets(request: web.Request, rule: str) -> bool:
     (``show_password``, ``show_instance_secrets``; by default nobody may)."""
     check = request.get(keys.SECRETS_CHECK)
     return bool(check and check(rule))
+
+
+async def check_instance_traits(request: web.Request, node, event: str) -> None:
+    """A deploy or rebuild whose ``instance_info['traits']`` are not all node traits is
+    refused before it is accepted (400, the node stays where it is), as upstream's
+    ``do_node_deploy`` validates before answering."""
+    if event in ('deploy', 'rebuild') and (node.instance_info or {}).get('traits'):
+        instance_traits.check(node.uuid, node.instance_info,
+                              await request.app[keys.DB].get_node_traits(node.id))

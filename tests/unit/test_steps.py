@@ -139,7 +139,7 @@ async def test_the_same_step_in_two_templates_is_refused(h):
 @pytest.mark.parametrize('instance_traits,message', [
     ('CUSTOM_A', 'A list of strings is expected'),
     ([1], 'A list of strings is expected'),
-    (['CUSTOM_A', 'CUSTOM_Z'], 'Traits CUSTOM_Z are not node traits'),
+    (['CUSTOM_A', 'CUSTOM_Z'], 'is missing traits CUSTOM_Z'),
 ])
 async def test_instance_traits_are_checked(h, instance_traits, message):
     n = await node(h, traits=['CUSTOM_A'], instance_traits=instance_traits)
