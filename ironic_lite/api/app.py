@@ -16,9 +16,9 @@ from ironic_lite.api import (
     errors,
     keys,
     openapi,
+    path_aliases,
     policy,
     schemas,
-    unprefixed,
 )
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import (
@@ -42,7 +42,7 @@ from ironic_lite.rpcapi.conductor import ConductorAPI
 @web.middleware
 async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
     request_id = f'req-{uuid.uuid4()}'
-    request = unprefixed.as_v1(request)
+    request = path_aliases.canonical(request)
     try:
         request[keys.API_VERSION] = mv.parse(request.headers)
         response = await handler(request)
@@ -82,5 +82,5 @@ def create_app(conf: cfg.ConfigOpts, db: AsyncConnection, rpcapi: ConductorAPI) 
         + RESOURCE_ROUTES + ramdisk.ROUTES + openapi.ROUTES
     ):
         _route(app, method, path, handler)
-    app.router.register_resource(unprefixed.UnprefixedV1(app.router))
+    path_aliases.register(app.router)
     return app

@@ -43,7 +43,8 @@ def _not_allowed_unless_get(method: str) -> int:
 
 # (method, route template with "{}" per parameter) -> (introduced in, status below it)
 ENDPOINTS: dict[tuple[str, str], tuple[mv.Version, int]] = {
-    **_each((('GET', '/v1/lookup'), ('POST', '/v1/heartbeat/{}')), mv.RAMDISK_ENDPOINTS),
+    **_each((('GET', '/v1/lookup'), ('POST', '/v1/heartbeat/{}'), ('POST', '/v1/heartbeat')),
+            mv.RAMDISK_ENDPOINTS),
     **_each((('GET POST', '/v1/portgroups'), ('GET', '/v1/portgroups/detail'),
              ('GET PATCH DELETE', '/v1/portgroups/{}')), mv.PORTGROUPS),
     **_each((('GET', '/v1/portgroups/{}/ports'), ('GET', '/v1/portgroups/{}/ports/detail'),

@@ -217,10 +217,13 @@ def shows_secrets(request: web.Request, rule: str) -> bool:
     return bool(check and check(rule))
 
 
-async def check_instance_traits(request: web.Request, node, event: str) -> None:
-    """A deploy or rebuild whose ``instance_info['traits']`` are not all node traits is
-    refused before it is accepted (400, the node stays where it is), as upstream's
-    ``do_node_deploy`` validates before answering."""
+async def check_provision_request(request: web.Request, node, event: str) -> None:
+    """What upstream's conductor validates before it answers a provision request and the
+    node's own data can tell, refused before the request is accepted (400, the node stays
+    where it is): a deploy or rebuild whose ``instance_info['traits']`` are not all node
+    traits (``do_node_deploy``), inspection of a ``no-inspect`` node (``inspect_hardware``)."""
+    if event == 'inspect' and node.inspect_interface == 'no-inspect':
+        raise exception.UnsupportedDriverExtension(driver=node.driver, extension='inspect')
     if event in ('deploy', 'rebuild') and (node.instance_info or {}).get('traits'):
         instance_traits.check(node.uuid, node.instance_info,
                               await request.app[keys.DB].get_node_traits(node.id))

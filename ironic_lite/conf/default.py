@@ -4,7 +4,7 @@ import socket
 from oslo_config import cfg
 
 INTERFACE_TYPES = ('boot', 'deploy', 'management', 'power', 'vendor',
-                   'bios', 'console', 'network', 'rescue', 'storage')
+                   'bios', 'console', 'network', 'rescue', 'storage', 'raid', 'inspect')
 
 _DEFAULT_IFACES = {
     'boot': ['fake'],
@@ -17,6 +17,8 @@ _DEFAULT_IFACES = {
     'network': ['noop', 'flat'],
     'rescue': ['fake', 'no-rescue'],
     'storage': ['fake', 'noop'],
+    'raid': ['fake', 'no-raid'],
+    'inspect': ['fake', 'no-inspect'],
 }
 
 opts = [

@@ -166,6 +166,6 @@ async def test_target_raid_config(harness):
         await fault(await harness.request('PUT', path, json=bad), 400)
     await fault(await harness.request('PUT', path, json=config, headers=ver('1.11')), 406)
     # a node without RAID support: 404 as upstream
-    plain = await api.create_node(harness)
+    plain = await api.create_node(harness, raid_interface='no-raid')
     await fault(await harness.request('PUT', f'/v1/nodes/{plain["uuid"]}/states/raid',
                                       json=config), 404)

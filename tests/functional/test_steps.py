@@ -149,7 +149,8 @@ async def test_template_priority_zero_disables_a_driver_step(harness):
 ])
 async def test_invalid_template_steps_fail_the_deploy_clearly(harness, steps, expected):
     await template(harness, 'CUSTOM_BAD', *steps)
-    node = await node_with_traits(harness, 'CUSTOM_BAD')
+    # no-raid (fake-hardware's default RAID interface is fake, as upstream)
+    node = await node_with_traits(harness, 'CUSTOM_BAD', raid_interface='no-raid')
     failed = await api.move(harness, node['uuid'], 'active', 'deploy failed')
     message = failed['last_error']
     assert message.startswith('Failed to deploy: Validation of deploy steps from deploy '

@@ -164,7 +164,7 @@ async def set_provision_state(request: web.Request) -> web.Response:
             raise exception.NodeIsRetired(op='providing', node=node.uuid)
 
     check(node)
-    await utils.check_instance_traits(request, node, event)
+    await utils.check_provision_request(request, node, event)
     rpcapi = request.app[keys.RPCAPI]
     await rpcapi.host_for(node)  # 503 before accepting when no conductor can take it
     # protected/retired must not change between the check and the compare-and-set

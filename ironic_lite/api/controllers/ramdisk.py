@@ -178,7 +178,9 @@ async def heartbeat(request: web.Request) -> web.Response:
     # As upstream, agent_token is accepted at any version (an older API may still hold one).
     token = _optional_str(body, 'agent_token', version, mv.RAMDISK_ENDPOINTS)
     agent_verify_ca = _optional_str(body, 'agent_verify_ca', version, mv.AGENT_VERIFY_CA)
-    node = await utils.get_node(request)
+    # the node in the path, or in the body (POST /v1/heartbeat, as upstream accepts it)
+    node = await utils.get_node(request, request.match_info.get('node_ident')
+                                or body['node_ident'])
     info = node.driver_internal_info or {}
     expected = info.get(_TOKEN_KEY)
     if expected or version >= mv.AGENT_TOKEN:
@@ -209,4 +211,5 @@ async def heartbeat(request: web.Request) -> web.Response:
 ROUTES = [
     ('GET', '/v1/lookup', lookup),
     ('POST', '/v1/heartbeat/{node_ident}', heartbeat),
+    ('POST', '/v1/heartbeat', heartbeat),
 ]
