@@ -26,7 +26,7 @@ from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractResource, AbstractRoute
 from yarl import URL
 
-_CANONICAL_URL = 'ironic_lite.canonical_url'
+_CANONICAL_URL = web.RequestKey('canonical_url', URL)
 _NODE = r'([^/]+)'
 # (methods, legacy path pattern, usual path with {0}, {1}… for the groups)
 _LEGACY: tuple[tuple[frozenset[str], re.Pattern, str], ...] = tuple(
