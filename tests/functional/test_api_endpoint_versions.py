@@ -74,3 +74,12 @@ async def test_served_from_their_version(harness):
     await ok(await harness.request('GET', f'/v1/nodes/{node["uuid"]}/traits',
                                    headers=ver('1.37')))
     await ok(await harness.request('GET', '/v1/portgroups', headers=ver('1.23')))
+
+
+async def test_target_raid_config_below_1_12_looks_the_node_up_first(harness):
+    node = await api.create_node(harness)
+    config = {'logical_disks': [{'size_gb': 10, 'raid_level': '1'}]}
+    await fault(await harness.request('PUT', f'/v1/nodes/{node["uuid"]}/states/raid',
+                                      json=config, headers=ver('1.11')), 406)
+    await fault(await harness.request('PUT', '/v1/nodes/nope/states/raid', json=config,
+                                      headers=ver('1.11')), 404)
