@@ -94,3 +94,26 @@ async def test_raid_logical_disk_properties(harness):
     # as upstream's pecan routes serve it without /v1 too
     assert await ok(await harness.request(
         'GET', '/drivers/fake-hardware/raid/logical_disk_properties')) == props
+
+
+async def test_conductor_of_an_older_release_has_no_raid_or_inspect(harness):
+    """During a rolling upgrade a conductor may publish no raid/inspect interfaces: the API
+    takes that as no-raid/no-inspect instead of failing."""
+    from sqlalchemy import select, update
+
+    from ironic_lite.api import keys
+    from ironic_lite.db import models
+    with harness.db.sync.engine.begin() as conn:
+        row = conn.execute(select(models.Conductor.id, models.Conductor.hardware_interfaces)
+                           .where(models.Conductor.hostname == harness.host)).one()
+        published = {hw: {t: v for t, v in types.items() if t not in ('raid', 'inspect')}
+                     for hw, types in row.hardware_interfaces.items()}
+        conn.execute(update(models.Conductor).where(models.Conductor.id == row.id)
+                     .values(hardware_interfaces=published))
+    harness.client.server.app[keys.DRIVERS_CACHE].fetched_at = None
+    node = await api.create_node(harness)
+    assert node['raid_interface'] == 'no-raid' and node['inspect_interface'] == 'no-inspect'
+    driver = await ok(await harness.request('GET', '/v1/drivers/fake-hardware'))
+    assert driver['enabled_raid_interfaces'] == ['no-raid']
+    await fault(await harness.request(
+        'GET', '/v1/drivers/fake-hardware/raid/logical_disk_properties'), 404)

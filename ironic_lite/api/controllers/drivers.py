@@ -56,10 +56,10 @@ def _driver(request: web.Request, name: str, entry: dict, detail: bool) -> dict:
             for itype in ('bios', 'boot', 'console', 'deploy', 'firmware', 'inspect',
                           'management', 'network', 'power', 'raid', 'rescue', 'storage',
                           'vendor'):
-                info = entry['interfaces'].get(itype)
                 if itype not in INTERFACE_TYPES:
                     default, enabled = _UNMODELLED_DEFAULTS[itype], [_UNMODELLED_DEFAULTS[itype]]
                 else:
+                    info = interface_info(entry, itype)
                     default, enabled = info['default'], info['enabled']
                 if itype in ('bios', 'rescue', 'storage', 'firmware') and not mv.allowed(
                         utils.version(request), f'{itype}_interface',
@@ -72,6 +72,14 @@ def _driver(request: web.Request, name: str, entry: dict, detail: bool) -> dict:
 
 # Interface types ironic_lite does not model: the value upstream uses for "none".
 _UNMODELLED_DEFAULTS = {'firmware': 'no-firmware'}
+
+
+def interface_info(entry: dict, itype: str) -> dict:
+    """``{'enabled': [...], 'default': name}`` of one interface type of a hardware type. A
+    conductor of an older release (a rolling upgrade) publishes no ``raid``/``inspect``: it
+    has none of them, which upstream names ``no-raid``/``no-inspect``."""
+    info = entry['interfaces'].get(itype)
+    return info if info is not None else {'enabled': [f'no-{itype}'], 'default': f'no-{itype}'}
 
 
 async def list_drivers(request: web.Request) -> web.Response:
@@ -108,7 +116,7 @@ async def get_raid_logical_disk_properties(request: web.Request) -> web.Response
     if utils.version(request) < mv.NODE_FIELD_VERSIONS['raid_config']:
         raise exception.NotAcceptable('RAID configuration requires API version 1.12.')
     entry = await get_hardware_type(request, name)
-    if entry['interfaces'].get('raid', {}).get('default', 'no-raid') == 'no-raid':
+    if interface_info(entry, 'raid')['default'] == 'no-raid':
         raise exception.UnsupportedDriverExtension(driver=name, extension='raid', code=404)
     return web.json_response(dict(raid.LOGICAL_DISK_PROPERTIES))
 

@@ -61,7 +61,7 @@ async def _check_driver_and_interfaces(request: web.Request, values: dict) -> No
                 f'"{values.get("conductor_group") or ""}".') from None
     for itype in INTERFACE_TYPES:
         field = f'{itype}_interface'
-        info = hw['interfaces'][itype]
+        info = drivers.interface_info(hw, itype)
         if values.get(field) is None:
             values[field] = info['default']
         elif values[field] not in info['enabled']:
