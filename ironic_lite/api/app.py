@@ -10,7 +10,19 @@ import uuid
 from aiohttp import web
 from oslo_config import cfg
 
-from ironic_lite.api import access_log, auth, errors, keys, limits, openapi, policy, schemas, utils
+from ironic_lite.api import (
+    access_log,
+    auth,
+    endpoint_versions,
+    errors,
+    keys,
+    limits,
+    openapi,
+    path_aliases,
+    policy,
+    schemas,
+    utils,
+)
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import (
     drivers,
@@ -33,6 +45,7 @@ from ironic_lite.rpcapi.conductor import ConductorAPI
 @web.middleware
 async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
     request_id = f'req-{uuid.uuid4()}'
+    request = path_aliases.canonical(request)
     try:
         request[keys.API_VERSION] = mv.parse(request.headers)
         utils.check_url(request)
@@ -58,6 +71,7 @@ def _route(app: web.Application, method: str, path: str, handler) -> None:
 
 def create_app(conf: cfg.ConfigOpts, db: AsyncConnection, rpcapi: ConductorAPI) -> web.Application:
     middlewares = [api_middleware, limits.create_middleware(conf), auth.create_middleware(conf),
+                   endpoint_versions.create_middleware(policy.template),
                    policy.create_middleware(conf), schemas.create_middleware(policy.template)]
     app = web.Application(middlewares=middlewares,
                           client_max_size=conf.api.max_request_body_size)
@@ -72,4 +86,5 @@ def create_app(conf: cfg.ConfigOpts, db: AsyncConnection, rpcapi: ConductorAPI) 
         + RESOURCE_ROUTES + ramdisk.ROUTES + openapi.ROUTES
     ):
         _route(app, method, path, handler)
+    path_aliases.register(app.router)
     return app

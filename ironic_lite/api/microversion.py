@@ -3,7 +3,7 @@
 Clients send ``X-OpenStack-Ironic-API-Version: 1.x`` (or ``OpenStack-API-Version: baremetal
 1.x``, or ``latest``); no header means the minimum. Everything introduced after the negotiated
 version is hidden, as upstream Ironic does: fields are absent, filters and request fields are
-406, endpoints 404.
+406, endpoints 404, 405 or 406 as upstream answers each (``api/endpoint_versions.py``).
 
 Served: 1.1 to 1.68 (what ironic-python-agent speaks). What the versions after 1.31 add:
 1.32 volume connectors/targets (node ``volume``), 1.33 ``storage_interface``, 1.34 port

@@ -100,6 +100,7 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ('POST', '/v1/drivers/{}/vendor_passthru'): 'baremetal:driver:vendor_passthru',
     ('GET', '/v1/lookup'): 'baremetal:driver:ipa_lookup',
     ('POST', '/v1/heartbeat/{}'): 'baremetal:node:ipa_heartbeat',
+    ('POST', '/v1/heartbeat'): 'baremetal:node:ipa_heartbeat',
     ('GET', '/v1/openapi.json'): 'baremetal:api:openapi',
     ('POST', '/v1/events'): 'baremetal:events:post',
     ('GET', '/v1/conductors'): 'baremetal:conductor:get',

@@ -15,17 +15,11 @@ from oslo_utils import strutils, uuidutils
 
 from ironic_lite.api import keys
 from ironic_lite.api import microversion as mv
-from ironic_lite.common import exception
+from ironic_lite.common import exception, image_service, instance_traits
 
 
 def version(request: web.Request) -> mv.Version:
     return request[keys.API_VERSION]
-
-
-def require_version(request: web.Request, minimum: mv.Version) -> None:
-    """Endpoints newer than the negotiated version do not exist (404), as upstream."""
-    if version(request) < minimum:
-        raise web.HTTPNotFound()
 
 
 class _BadValue(ValueError):
@@ -322,3 +316,20 @@ def shows_secrets(request: web.Request, rule: str) -> bool:
     (``show_password``, ``show_instance_secrets``; by default nobody may)."""
     check = request.get(keys.SECRETS_CHECK)
     return bool(check and check(rule))
+
+
+async def check_provision_request(request: web.Request, node, event: str) -> None:
+    """What upstream's conductor validates before it answers a provision request and the
+    node's own data can tell, refused before the request is accepted (400, the node stays
+    where it is): a deploy or rebuild whose ``instance_info['traits']`` are not all node
+    traits (``do_node_deploy``) or whose ``file://`` image is outside
+    ``[conductor]file_url_allowed_paths``, inspection of a ``no-inspect`` node
+    (``inspect_hardware``)."""
+    if event in ('deploy', 'rebuild'):  # 400 before anything starts for file:///etc/shadow
+        image_service.check_file_source((node.instance_info or {}).get('image_source'),
+                                        request.app[keys.CONF])
+    if event == 'inspect' and node.inspect_interface == 'no-inspect':
+        raise exception.UnsupportedDriverExtension(driver=node.driver, extension='inspect')
+    if event in ('deploy', 'rebuild') and (node.instance_info or {}).get('traits'):
+        instance_traits.check(node.uuid, node.instance_info,
+                              await request.app[keys.DB].get_node_traits(node.id))

@@ -73,7 +73,7 @@ def wanted_node_fields(request: web.Request,
     return wanted if fields is None else wanted & frozenset(fields)
 
 
-def _provision_state(ver: mv.Version, value: str | None) -> str | None:
+def provision_state_for_version(ver: mv.Version, value: str | None) -> str | None:
     """Older clients see the state names of their version, as upstream shows them."""
     if value == 'available' and ver < mv.AVAILABLE_STATE:
         return None  # "NOSTATE" before 1.2
@@ -140,7 +140,7 @@ def node(request: web.Request, n: models.Node, fields: list[str] | tuple | None 
             # loaded with the page (controllers.nodes.related); a new node has none
             out[f] = related.get('traits', [])
         elif f == 'provision_state':
-            out[f] = _provision_state(ver, n.provision_state)
+            out[f] = provision_state_for_version(ver, n.provision_state)
         elif f == 'driver_info':
             out[f] = driver_info(request, n.driver_info)
         elif f == 'driver_internal_info':

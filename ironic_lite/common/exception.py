@@ -98,6 +98,11 @@ class NotAcceptable(IronicLiteException):
     code = HTTPStatus.NOT_ACCEPTABLE
 
 
+class MethodNotAllowed(IronicLiteException):
+    _msg_fmt = 'The method is not allowed for this resource.'
+    code = HTTPStatus.METHOD_NOT_ALLOWED
+
+
 class NotAuthorized(IronicLiteException):
     _msg_fmt = 'Not authorized.'
     code = HTTPStatus.FORBIDDEN

@@ -14,13 +14,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ironic_lite.common import exception
+from ironic_lite.common import exception, faults
 from ironic_lite.conductor import steps, utils
 from ironic_lite.drivers import base, deploy_utils
 
 LOG = logging.getLogger(__name__)
-
-CLEAN_FAILURE = 'clean failure'
 
 
 def _cleared(node: Any) -> dict[str, Any]:
@@ -30,7 +28,7 @@ def _cleared(node: Any) -> dict[str, Any]:
 async def _fail(task, message: str, step_failed: bool = False) -> None:
     extra = _cleared(task.node)
     if step_failed:
-        extra.update(maintenance=True, fault=CLEAN_FAILURE,
+        extra.update(maintenance=True, fault=faults.CLEAN_FAILURE,
                      maintenance_reason=task.node.maintenance_reason or message)
     await utils.fail_task(task, 'fail', message, **extra)
 

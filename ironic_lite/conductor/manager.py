@@ -12,7 +12,16 @@ from typing import Any
 
 from ironic_lite.common import exception
 from ironic_lite.conductor import allocations as _allocations
-from ironic_lite.conductor import callbacks, console, intents, management, raid, utils, vifs
+from ironic_lite.conductor import (
+    callbacks,
+    console,
+    intents,
+    management,
+    raid,
+    steps,
+    utils,
+    vifs,
+)
 from ironic_lite.conductor import traits as _traits
 from ironic_lite.conductor.resources import Resources
 from ironic_lite.conductor.task_manager import acquire
@@ -80,7 +89,14 @@ class ConductorManager:
     # -- calls ---------------------------------------------------------------------------
     async def validate_driver_interfaces(self, ctxt: dict, node_id: str) -> dict:
         async with acquire(self.res, node_id, shared=True, purpose='validate') as task:
-            return await utils.validate_interfaces(task, INTERFACE_TYPES)
+            results = await utils.validate_interfaces(task, INTERFACE_TYPES)
+            if results['deploy']['result']:  # as upstream: the deploy's instance traits too
+                try:
+                    steps.validate_instance_traits(
+                        task, await self.res.db.get_node_traits(task.node.id))
+                except exception.InvalidParameterValue as e:
+                    results['deploy'] = {'result': False, 'reason': str(e)}
+            return results
 
     async def get_node_with_token(self, ctxt: dict, node_id: str) -> dict:
         """Generate the node's agent token on first lookup; later lookups get none."""

@@ -12,13 +12,12 @@ import asyncio
 import dataclasses
 import logging
 
-from ironic_lite.common import exception, states
+from ironic_lite.common import exception, faults, states
 from ironic_lite.conductor.resources import Resources
 from ironic_lite.conductor.task_manager import acquire
 
 LOG = logging.getLogger(__name__)
 
-POWER_FAILURE = 'power failure'
 _QUERY_TIMEOUT = 60
 
 
@@ -126,7 +125,7 @@ class PowerSync:
             return
         try:
             await task.upgrade_lock()
-            await task.save(maintenance=True, fault=POWER_FAILURE,
+            await task.save(maintenance=True, fault=faults.POWER_FAILURE,
                             maintenance_reason=f'During sync_power_state, {count} consecutive '
                                                f'failures: {message}',
                             last_error=message)

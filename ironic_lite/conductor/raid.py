@@ -2,9 +2,9 @@
 interface to build in cleaning (``raid.create_configuration``) or a deploy template
 (``raid.apply_configuration``).
 
-RAID is not a loaded interface type here: a node's ``raid_interface`` is ``no-raid`` (no RAID
-support: UnsupportedDriverExtension, which the API answers with 404 as upstream) or ``fake``
-(``drivers.base.get_raid_interface``), whose steps record the result in ``raid_config``.
+A node's ``raid_interface`` is ``no-raid`` (no RAID support: UnsupportedDriverExtension, which
+the API answers with 404 as upstream) or ``fake``, whose steps record the result in
+``raid_config``.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ironic_lite.drivers import base
 
 async def set_target_raid_config(res, node_id: str, target_raid_config: dict) -> None:
     async with acquire(res, node_id, purpose='setting target RAID config') as task:
-        iface = base.get_raid_interface(task.node)
+        iface = base.get_interface(task, 'raid')
         if iface is None:
             raise exception.UnsupportedDriverExtension(driver=task.node.driver,
                                                        extension='raid')

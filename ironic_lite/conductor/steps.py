@@ -23,7 +23,7 @@ import collections
 import logging
 from typing import Any
 
-from ironic_lite.common import exception
+from ironic_lite.common import exception, instance_traits
 from ironic_lite.db import models
 from ironic_lite.drivers import base, deploy_utils
 
@@ -126,20 +126,7 @@ def validate_user_steps(task, user_steps: list[dict], kind: str,
 # -- deploy -------------------------------------------------------------------------------
 def validate_instance_traits(task, node_traits: list[str]) -> list[str]:
     """``instance_info['traits']``: a list of strings, each one of the node's traits."""
-    node = task.node
-    traits = (node.instance_info or {}).get('traits')
-    if not traits:
-        return []
-    if not isinstance(traits, list) or not all(isinstance(t, str) for t in traits):
-        raise exception.InvalidParameterValue(
-            err=f'Error parsing traits from Node {node.uuid} instance_info field. A list of '
-                'strings is expected.')
-    missing = sorted(set(traits) - set(node_traits))
-    if missing:
-        raise exception.InvalidParameterValue(
-            err='Cannot specify instance traits that are not also node traits. Traits '
-                f'{", ".join(missing)} are not node traits of node {node.uuid}.')
-    return traits
+    return instance_traits.check(task.node.uuid, task.node.instance_info, node_traits)
 
 
 async def deploy_templates(task) -> list[models.DeployTemplate]:

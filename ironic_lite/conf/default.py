@@ -4,7 +4,7 @@ import socket
 from oslo_config import cfg
 
 INTERFACE_TYPES = ('boot', 'deploy', 'management', 'power', 'vendor',
-                   'bios', 'console', 'network', 'rescue', 'storage')
+                   'bios', 'console', 'network', 'rescue', 'storage', 'raid', 'inspect')
 
 # Upstream Ironic's defaults (ironic/conf/default.py), keeping only the interfaces implemented
 # here (upstream also enables e.g. redfish, redfish-virtual-media, cinder), so an ironic.conf
@@ -21,6 +21,8 @@ _DEFAULT_IFACES: dict[str, list[str] | None] = {
     'network': ['flat', 'noop'],
     'rescue': ['no-rescue'],
     'storage': ['noop'],
+    'raid': ['no-raid'],
+    'inspect': ['no-inspect'],
 }
 
 # fake-hardware's interfaces: all the all-in-one loads by default (importing no other driver
@@ -36,6 +38,8 @@ _FAKE_IFACES: dict[str, list[str]] = {
     'network': ['noop', 'flat'],
     'rescue': ['fake', 'no-rescue'],
     'storage': ['fake', 'noop'],
+    'raid': ['fake', 'no-raid'],
+    'inspect': ['fake', 'no-inspect'],
 }
 
 

@@ -22,9 +22,8 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from oslo_utils import importutils
-
 from ironic_lite.common import exception
+from ironic_lite.common.raid import RAID_LEVELS
 from ironic_lite.drivers.logged_actions import wrap_logged_actions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -341,7 +340,6 @@ class BIOSInterface(BaseInterface):
     interface_type = 'bios'
 
 
-RAID_LEVELS = ('0', '1', '2', '5', '6', '1+0', '5+0', '6+0', 'JBOD')
 _RAID_APPLY_ARGSINFO = {
     'raid_config': {'description': 'The RAID configuration to apply (as the target RAID '
                                    'configuration: {"logical_disks": [...]}).',
@@ -403,28 +401,30 @@ class RAIDInterface(BaseInterface):
         return await self.create_configuration(task, delete_existing=delete_existing)
 
 
-# RAID is not a stevedore-loaded interface type here: a node's ``raid_interface`` names its
-# implementation directly (``no-raid``, the default, has none). Imported lazily by name so
-# this contract module never imports an implementation module at load time.
-_RAID_IMPLEMENTATIONS = {'fake': 'ironic_lite.drivers.modules.fake.FakeRAID'}
-_raid_instances: dict[str, RAIDInterface] = {}
+class InspectInterface(BaseInterface):
+    """Hardware inspection: find out what the machine has (upstream's inspect interface)."""
+
+    interface_type = 'inspect'
+
+    @abc.abstractmethod
+    async def inspect_hardware(self, task: TaskManager) -> str:
+        """Inspect the node; return the state it goes to (``manageable`` when done)."""
 
 
-def get_raid_interface(node: Any) -> RAIDInterface | None:
-    name = getattr(node, 'raid_interface', None) or 'no-raid'
-    path = _RAID_IMPLEMENTATIONS.get(name)
-    if path is None:
-        return None
-    if name not in _raid_instances:
-        _raid_instances[name] = importutils.import_object(path)
-    return _raid_instances[name]
+class Unsupported(BaseInterface):
+    """An interface type the node does not support (upstream's ``no-raid``, ``no-inspect``):
+    validate says so, and it offers no steps."""
+
+    async def validate(self, task: TaskManager) -> None:
+        raise exception.UnsupportedDriverExtension(driver=task.node.driver,
+                                                   extension=self.interface_type)
 
 
 def get_interface(task: TaskManager, interface_type: str) -> BaseInterface | None:
-    """The node's interface of ``interface_type`` (steps name interfaces by type), or None."""
-    if interface_type == 'raid':
-        return get_raid_interface(task.node)
-    return getattr(task.driver, interface_type, None)
+    """The node's interface of ``interface_type`` (steps name interfaces by type), or None
+    when the node does not support that type."""
+    iface = getattr(task.driver, interface_type, None)
+    return None if isinstance(iface, Unsupported) else iface
 
 
 async def execute_step(task: TaskManager, step: dict[str, Any], kind: str) -> str | None:

@@ -37,6 +37,8 @@ class Driver:
     network: base.NetworkInterface
     rescue: base.RescueInterface
     storage: base.StorageInterface
+    raid: base.BaseInterface       # a RAIDInterface, or no-raid
+    inspect: base.BaseInterface    # an InspectInterface, or no-inspect
 
 
 class DriverFactory:

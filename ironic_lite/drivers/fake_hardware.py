@@ -13,3 +13,5 @@ class FakeHardware(HardwareType):
     supported_network_interfaces = ['noop', 'flat']
     supported_rescue_interfaces = ['fake', 'no-rescue']
     supported_storage_interfaces = ['fake', 'noop']
+    supported_raid_interfaces = ['fake', 'no-raid']
+    supported_inspect_interfaces = ['fake', 'no-inspect']

@@ -18,6 +18,8 @@ class HardwareType:
     supported_network_interfaces: ClassVar[list[str]] = ['noop', 'flat']
     supported_rescue_interfaces: ClassVar[list[str]] = ['no-rescue']
     supported_storage_interfaces: ClassVar[list[str]] = ['noop']
+    supported_raid_interfaces: ClassVar[list[str]] = ['no-raid']
+    supported_inspect_interfaces: ClassVar[list[str]] = ['no-inspect']
 
     def supported(self, interface_type: str) -> list[str]:
         return list(getattr(self, f'supported_{interface_type}_interfaces'))

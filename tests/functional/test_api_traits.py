@@ -84,11 +84,17 @@ async def test_at_most_50_traits(harness):
 
 
 async def test_traits_need_1_37(harness):
+    """Below 1.37 each method gets upstream's answer: GET is 406 after the node lookup (it
+    reaches GET /nodes/{node} with fields=traits), PUT 405, DELETE 404."""
     node = await api.create_node(harness)
-    for method, path in (('GET', _traits(harness, node)),
-                         ('PUT', _traits(harness, node, 'CUSTOM_A')),
-                         ('DELETE', _traits(harness, node))):
-        await fault(await harness.request(method, path, headers=ver('1.36')), 404)
+    old = ver('1.36')
+    await fault(await harness.request('GET', _traits(harness, node), headers=old), 406)
+    await fault(await harness.request('GET', '/v1/nodes/nope/traits', headers=old), 404)
+    for path in (_traits(harness, node), _traits(harness, node, 'CUSTOM_A')):
+        await fault(await harness.request('PUT', path, json={'traits': ['CUSTOM_A']},
+                                          headers=old), 405)
+        await fault(await harness.request('DELETE', path, headers=old), 404)
+    assert await ok(await harness.request('GET', _traits(harness, node))) == {'traits': []}
 
 
 async def test_locked_node_is_409_and_unknown_node_404(harness):
@@ -98,3 +104,21 @@ async def test_locked_node_is_409_and_unknown_node_404(harness):
     await fault(await harness.request('PUT', _traits(harness, node, 'CUSTOM_A')), 409)
     await harness.db.release_node('busy-host', node_id)
     await fault(await harness.request('GET', '/v1/nodes/nope/traits'), 404)
+
+
+async def test_add_one_trait_accepts_an_empty_object_and_looks_up_the_node_first(harness):
+    node = await api.create_node(harness)
+    resp = await harness.request('PUT', _traits(harness, node, 'CUSTOM_A'), json={})
+    assert resp.status == 204, await resp.text()
+    assert resp.headers['Location'].endswith(f'/v1/nodes/{node["uuid"]}/traits/CUSTOM_A')
+    assert (await ok(await harness.request('GET', _traits(harness, node))))['traits'] == [
+        'CUSTOM_A']
+    # unknown node: 404 before anything about the body
+    await fault(await harness.request('PUT', '/v1/nodes/nope/traits/CUSTOM_A', json={}), 404)
+    await fault(await harness.request('PUT', '/v1/nodes/nope/traits/CUSTOM_A',
+                                      json={'x': 1}), 404)
+    # a non-empty body is still refused
+    await fault(await harness.request('PUT', _traits(harness, node, 'CUSTOM_B'),
+                                      json={'traits': ['CUSTOM_B']}), 400)
+    await fault(await harness.request('PUT', _traits(harness, node, 'CUSTOM_B'),
+                                      json={'x': 1}), 400)

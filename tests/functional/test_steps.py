@@ -149,7 +149,8 @@ async def test_template_priority_zero_disables_a_driver_step(harness):
 ])
 async def test_invalid_template_steps_fail_the_deploy_clearly(harness, steps, expected):
     await template(harness, 'CUSTOM_BAD', *steps)
-    node = await node_with_traits(harness, 'CUSTOM_BAD')
+    # no-raid (fake-hardware's default RAID interface is fake, as upstream)
+    node = await node_with_traits(harness, 'CUSTOM_BAD', raid_interface='no-raid')
     failed = await api.move(harness, node['uuid'], 'active', 'deploy failed')
     message = failed['last_error']
     assert message.startswith('Failed to deploy: Validation of deploy steps from deploy '
@@ -163,10 +164,32 @@ async def test_invalid_template_steps_fail_the_deploy_clearly(harness, steps, ex
 
 
 async def test_instance_traits_must_be_node_traits(harness):
+    """As upstream: validate reports the deploy interface as failed, and the deploy is
+    refused before it is accepted (400) — the node stays available, nothing is recorded."""
     await template(harness, 'CUSTOM_X', step('bios', 'factory_reset', 150))
-    node = await node_with_traits(harness, instance_traits=['CUSTOM_X'])
-    failed = await api.move(harness, node['uuid'], 'active', 'deploy failed')
-    assert 'Traits CUSTOM_X are not node traits' in failed['last_error'], failed
+    node = await node_with_traits(harness, 'CUSTOM_Y', instance_traits=['CUSTOM_X', 'CUSTOM_Y'])
+    checked = await ok(await harness.request('GET', f'/v1/nodes/{node["uuid"]}/validate'))
+    assert checked['deploy']['result'] is False, checked
+    assert 'is missing traits CUSTOM_X' in checked['deploy']['reason'], checked
+    assert checked['power']['result'] is True
+    inner = await fault(await api.provision(harness, node['uuid'], 'active'), 400)
+    assert 'is missing traits CUSTOM_X' in inner['faultstring'], inner
+    await harness.drain()
+    kept = await api.get_node(harness, node['uuid'])
+    assert kept['provision_state'] == 'available', kept
+    assert kept['target_provision_state'] is None and kept['last_error'] is None, kept
+    # once the node has the trait, validate and deploy pass
+    resp = await harness.request('PUT', f'/v1/nodes/{node["uuid"]}/traits/CUSTOM_X')
+    assert resp.status == 204
+    checked = await ok(await harness.request('GET', f'/v1/nodes/{node["uuid"]}/validate'))
+    assert checked['deploy']['result'] is True, checked
+    await api.move(harness, node['uuid'], 'active', 'active')
+    # a rebuild is checked the same way
+    resp = await harness.request('DELETE', f'/v1/nodes/{node["uuid"]}/traits/CUSTOM_X')
+    assert resp.status == 204
+    await fault(await api.provision(harness, node['uuid'], 'rebuild'), 400)
+    await harness.drain()
+    assert (await api.get_node(harness, node['uuid']))['provision_state'] == 'active'
 
 
 async def test_failing_template_step_fails_the_deploy_naming_it(harness):

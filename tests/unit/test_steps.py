@@ -12,7 +12,7 @@ from ironic_lite.conductor import steps
 from ironic_lite.conductor.task_manager import acquire
 from ironic_lite.db import models
 from ironic_lite.drivers import base
-from ironic_lite.drivers.modules import agent, fake, iscsi_deploy
+from ironic_lite.drivers.modules import agent, fake, iscsi_deploy, noop
 from ironic_lite.testing.harness import Harness
 
 CORE = ('deploy', 'deploy', 100)
@@ -78,13 +78,16 @@ def test_interfaces_declare_their_steps():
     assert all(s['priority'] == 0 for s in raid.get_clean_steps(None))
 
 
-def test_raid_interface_comes_from_the_node_field():
-    class Node:
-        raid_interface = 'fake'
-    assert isinstance(base.get_raid_interface(Node), fake.FakeRAID)
-    assert base.get_raid_interface(Node) is base.get_raid_interface(Node)
-    Node.raid_interface = 'no-raid'
-    assert base.get_raid_interface(Node) is None
+def test_raid_interface_is_the_drivers_and_no_raid_has_none():
+    class Task:
+        class driver:  # noqa: N801 - stands for a Driver instance
+            raid = fake.FakeRAID()
+            inspect = noop.NoInspect()
+    assert base.get_interface(Task, 'raid') is Task.driver.raid
+    Task.driver.raid = noop.NoRAID()
+    assert base.get_interface(Task, 'raid') is None
+    assert base.get_interface(Task, 'inspect') is None
+    assert Task.driver.raid.get_clean_steps(None) == []
 
 
 def test_equal_priorities_are_ordered_by_interface_as_upstream():
@@ -139,7 +142,7 @@ async def test_the_same_step_in_two_templates_is_refused(h):
 @pytest.mark.parametrize('instance_traits,message', [
     ('CUSTOM_A', 'A list of strings is expected'),
     ([1], 'A list of strings is expected'),
-    (['CUSTOM_A', 'CUSTOM_Z'], 'Traits CUSTOM_Z are not node traits'),
+    (['CUSTOM_A', 'CUSTOM_Z'], 'is missing traits CUSTOM_Z'),
 ])
 async def test_instance_traits_are_checked(h, instance_traits, message):
     n = await node(h, traits=['CUSTOM_A'], instance_traits=instance_traits)
@@ -172,7 +175,7 @@ async def test_manual_clean_steps_keep_the_users_order_with_the_drivers_flags(h)
 
 
 async def test_every_problem_of_manual_clean_steps_is_reported(h):
-    n = await node(h)                        # no-raid
+    n = await node(h, raid_interface='no-raid')
     user = [{'interface': 'raid', 'step': 'delete_configuration'},
             {'interface': 'bios', 'step': 'apply_configuration', 'args': {'x': 1}}]
     async with acquire(h.res, n.id, purpose='test') as task:

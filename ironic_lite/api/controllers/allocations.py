@@ -9,6 +9,7 @@ an already deployed node at once. Deleting frees the node's ``instance_uuid``. P
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -23,8 +24,6 @@ from ironic_lite.db import models
 
 LOG = logging.getLogger(__name__)
 
-ALLOCATIONS = (1, 52)
-UPDATE = (1, 57)
 BACKFILL = (1, 58)
 OWNER = (1, 60)
 ALLOCATING, ACTIVE, ERROR = 'allocating', 'active', 'error'
@@ -37,9 +36,11 @@ SPEC = col.Spec(
 _CREATABLE = {'uuid', 'name', 'resource_class', 'traits', 'candidate_nodes', 'extra', 'node',
               'owner'}
 _PATCHABLE = {'name', 'extra'}
-# provision states a node may lose its allocation in without maintenance
-_RELEASABLE = {states.ENROLL, states.MANAGEABLE, states.AVAILABLE, states.ADOPTFAIL,
-               states.INSPECTFAIL, states.CLEANFAIL}
+# Transitional states a node may lose its allocation in (upstream's UPDATE_ALLOWED_STATES).
+_UPDATE_ALLOWED = {states.DEPLOYFAIL, states.INSPECTING, states.INSPECTFAIL, states.INSPECTWAIT,
+                   states.CLEANFAIL, states.ERROR, states.VERIFYING, states.ADOPTFAIL,
+                   states.RESCUEFAIL, states.UNRESCUEFAIL, states.SERVICEFAIL,
+                   states.SERVICEHOLD}
 
 
 def _view(request: web.Request, alloc: models.Allocation, node_uuid: str | None,
@@ -66,7 +67,6 @@ def _check_traits(traits: Any) -> list[str]:
 
 
 async def _get(request: web.Request, ident: str | None = None) -> models.Allocation:
-    utils.require_version(request, ALLOCATIONS)
     ident = ident or request.match_info['ident']
     return await request.app[keys.DB].get_resource(models.Allocation, ident)
 
@@ -88,7 +88,6 @@ async def _candidate_uuids(request: web.Request, idents: Any) -> list[str]:
 
 
 async def create_allocation(request: web.Request) -> web.Response:
-    utils.require_version(request, ALLOCATIONS)
     body = await utils.json_body(request)
     col.check_unknown(body, _CREATABLE, 'allocation')
     col.check_body_versions(request, SPEC, body)
@@ -172,7 +171,6 @@ async def _backfill(request: web.Request, node: models.Node,
 
 
 async def list_allocations(request: web.Request) -> web.Response:
-    utils.require_version(request, ALLOCATIONS)
     fields = col.list_fields(request, SPEC, None, detail_param=False)
     filters: dict[str, Any] = {}
     if request.query.get('node'):
@@ -197,11 +195,6 @@ async def get_allocation(request: web.Request) -> web.Response:
 
 
 async def patch_allocation(request: web.Request) -> web.Response:
-    utils.require_version(request, ALLOCATIONS)
-    if utils.version(request) < UPDATE:
-        raise web.HTTPMethodNotAllowed(
-            'PATCH', ['GET', 'DELETE'],
-            text='The API version does not allow updating allocations')
     patch = await utils.json_body(request, list)
     alloc = await _get(request)
     current = {'name': alloc.name, 'extra': alloc.extra}
@@ -215,32 +208,68 @@ async def patch_allocation(request: web.Request) -> web.Response:
     return web.json_response(_view(request, alloc, await _node_uuid(request, alloc.node_id)))
 
 
-async def _destroy(request: web.Request, alloc: models.Allocation) -> web.Response:
-    db = request.app[keys.DB]
-    if alloc.state == ALLOCATING:
-        # only while no conductor has bound it: the conductor binds with a compare-and-set
-        # on the same row, so exactly one of the two wins (409 here if the conductor did)
-        await db.destroy_resource(models.Allocation, alloc.id,
-                                  expected={'state': ALLOCATING, 'node_id': None})
-        return web.Response(status=204)
-    if alloc.node_id is not None:
-        node = await db.get_node(alloc.node_id)
-        if node.provision_state not in _RELEASABLE and not node.maintenance:
-            raise errors.InvalidState(
-                f'Cannot remove allocation {alloc.uuid} from node {node.uuid} in provision '
-                f'state {node.provision_state}: undeploy it or set maintenance first.')
-        if node.instance_uuid == alloc.uuid:
-            try:
-                await db.update_node(node.id, {'instance_uuid': None},
-                                     {'instance_uuid': alloc.uuid, 'reservation': None})
-            except exception.NodeStateChanged:
-                fresh = await db.get_node(node.id)
-                if fresh.reservation:
-                    raise exception.NodeLocked(node=fresh.uuid,
-                                               host=fresh.reservation) from None
-                raise
+class _Busy(Exception):
+    """A conductor is processing the allocation or holds its node's lock right now."""
+
+
+def _check_releasable(node: models.Node, alloc: models.Allocation) -> None:
+    """Upstream's ``verify_node_for_deallocation``: any state in maintenance; otherwise not
+    ``active``, nor in the middle of an operation that forbids updates."""
+    if node.maintenance:
+        return
+    if node.target_provision_state and node.provision_state not in _UPDATE_ALLOWED:
+        raise errors.InvalidState(
+            f'Cannot remove allocation {alloc.uuid} for node {node.uuid}, because the node '
+            f'is in state {node.provision_state} where updates are not allowed (and '
+            'maintenance mode is off)')
+    if node.provision_state == states.ACTIVE:
+        raise errors.InvalidState(
+            f'Cannot remove allocation {alloc.uuid} for node {node.uuid}, because the node '
+            'is active (and maintenance mode is off)')
+
+
+async def _destroy_once(db, alloc: models.Allocation) -> None:
+    if alloc.node_id is None:  # allocating (or failed): the conductor binds with a
+        try:                   # compare-and-set on the same row, so one of the two wins
+            await db.destroy_resource(models.Allocation, alloc.id, expected={'node_id': None})
+        except errors.InvalidState:
+            raise _Busy() from None  # bound meanwhile: release it from its node
+        return
+    node = await db.get_node(alloc.node_id)
+    if node.reservation:
+        raise _Busy()
+    _check_releasable(node, alloc)
+    if node.instance_uuid == alloc.uuid:
+        try:
+            await db.update_node(node.id, {'instance_uuid': None},
+                                 {'instance_uuid': alloc.uuid, 'reservation': None})
+        except exception.NodeStateChanged:
+            raise _Busy() from None
     await db.destroy_resource(models.Allocation, alloc.id)
-    return web.Response(status=204)
+
+
+async def _destroy(request: web.Request, alloc: models.Allocation) -> web.Response:
+    """Delete an allocation, as upstream's conductor does under the node's lock: a conductor
+    processing it (binding it, holding the node's lock) is waited for with the bounded
+    lock-retry policy, then the allocation goes and its node is free again. 409 only for a
+    node in a state that keeps its allocation, or a lock held past the retries."""
+    db = request.app[keys.DB]
+    conf = request.app[keys.CONF].conductor
+    for attempt in range(conf.node_locked_retry_attempts + 1):
+        if attempt:
+            await asyncio.sleep(conf.node_locked_retry_interval)
+            try:
+                alloc = await db.get_resource(models.Allocation, alloc.id)
+            except errors.AllocationNotFound:
+                return web.Response(status=204)  # deleted meanwhile: what was asked
+        try:
+            await _destroy_once(db, alloc)
+        except _Busy:
+            continue
+        return web.Response(status=204)
+    node = await db.get_node(alloc.node_id) if alloc.node_id is not None else None
+    raise exception.NodeLocked(node=node.uuid if node else alloc.uuid,
+                               host=(node.reservation if node else None) or 'a conductor')
 
 
 async def delete_allocation(request: web.Request) -> web.Response:
@@ -248,7 +277,6 @@ async def delete_allocation(request: web.Request) -> web.Response:
 
 
 async def _node_allocation(request: web.Request) -> tuple[models.Node, models.Allocation]:
-    utils.require_version(request, ALLOCATIONS)
     node = await utils.get_node(request)
     alloc = await request.app[keys.DB].get_node_allocation(node.id)
     if alloc is None:

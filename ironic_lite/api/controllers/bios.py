@@ -12,8 +12,6 @@ from ironic_lite.api.controllers import collection as col
 from ironic_lite.common import resource_errors as errors
 from ironic_lite.db import models
 
-BIOS = (1, 40)
-
 
 def _view(request: web.Request, node_uuid: str, setting: models.BIOSSetting) -> dict:
     return {'name': setting.name, 'value': setting.value,
@@ -23,14 +21,12 @@ def _view(request: web.Request, node_uuid: str, setting: models.BIOSSetting) -> 
 
 
 async def list_bios(request: web.Request) -> web.Response:
-    utils.require_version(request, BIOS)
     node = await utils.get_node(request)
     settings = await request.app[keys.DB].list_bios_settings(node.id)
     return web.json_response({'bios': [_view(request, node.uuid, s) for s in settings]})
 
 
 async def get_bios(request: web.Request) -> web.Response:
-    utils.require_version(request, BIOS)
     node = await utils.get_node(request)
     name = request.match_info['name']
     for setting in await request.app[keys.DB].list_bios_settings(node.id):

@@ -13,7 +13,6 @@ from ironic_lite.api import keys, utils
 from ironic_lite.api.controllers import collection as col
 from ironic_lite.db import models
 
-CONDUCTORS = (1, 49)
 SPEC = col.Spec(path='conductors', key='conductors',
                 fields=('hostname', 'conductor_group', 'alive', 'drivers', 'created_at',
                         'updated_at', 'links'),
@@ -37,7 +36,6 @@ def _marker(request: web.Request) -> str | None:
 
 
 async def list_conductors(request: web.Request) -> web.Response:
-    utils.require_version(request, CONDUCTORS)
     fields = col.list_fields(request, SPEC, False)
     sort_key, sort_dir = utils.get_sort(request)
     limit = utils.get_limit(request)
@@ -48,7 +46,6 @@ async def list_conductors(request: web.Request) -> web.Response:
 
 
 async def get_conductor(request: web.Request) -> web.Response:
-    utils.require_version(request, CONDUCTORS)
     fields = col.show_fields(request, SPEC)
     cond = await request.app[keys.DB].get_conductor(request.match_info['hostname'])
     return web.json_response(_view(request, cond, fields))

@@ -17,7 +17,6 @@ from ironic_lite.api.controllers import collection as col
 from ironic_lite.common import exception
 from ironic_lite.db import models
 
-DEPLOY_TEMPLATES = (1, 55)
 STEP_INTERFACES = ('bios', 'deploy', 'firmware', 'management', 'power', 'raid')
 _STEP_NAME = re.compile(r'^[A-Za-z0-9_]{1,255}$')
 _CUSTOM_TRAIT = re.compile(r'^CUSTOM_[A-Z0-9_]+$')
@@ -90,13 +89,11 @@ def _view(request: web.Request, tpl: models.DeployTemplate, fields=None) -> dict
 
 
 async def _get(request: web.Request) -> models.DeployTemplate:
-    utils.require_version(request, DEPLOY_TEMPLATES)
     return await request.app[keys.DB].get_resource(models.DeployTemplate,
                                                     request.match_info['ident'])
 
 
 async def create_template(request: web.Request) -> web.Response:
-    utils.require_version(request, DEPLOY_TEMPLATES)
     body = await utils.json_body(request)
     col.check_unknown(body, _WRITABLE | {'uuid'}, 'deploy template')
     missing = [f for f in ('name', 'steps') if body.get(f) is None]
@@ -109,7 +106,6 @@ async def create_template(request: web.Request) -> web.Response:
 
 
 async def list_templates(request: web.Request) -> web.Response:
-    utils.require_version(request, DEPLOY_TEMPLATES)
     fields = col.list_fields(request, SPEC, False)
     paging = col.paging(request)
     items = await request.app[keys.DB].list_resources(models.DeployTemplate, **paging)

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from ironic_lite.api import keys, utils
 from ironic_lite.api import microversion as mv
-from ironic_lite.common import exception
+from ironic_lite.common import exception, raid
 from ironic_lite.conf.default import INTERFACE_TYPES
 
 _CACHE_SECONDS = 2.0
@@ -56,10 +56,10 @@ def _driver(request: web.Request, name: str, entry: dict, detail: bool) -> dict:
             for itype in ('bios', 'boot', 'console', 'deploy', 'firmware', 'inspect',
                           'management', 'network', 'power', 'raid', 'rescue', 'storage',
                           'vendor'):
-                info = entry['interfaces'].get(itype)
                 if itype not in INTERFACE_TYPES:
                     default, enabled = _UNMODELLED_DEFAULTS[itype], [_UNMODELLED_DEFAULTS[itype]]
                 else:
+                    info = interface_info(entry, itype)
                     default, enabled = info['default'], info['enabled']
                 if itype in ('bios', 'rescue', 'storage', 'firmware') and not mv.allowed(
                         utils.version(request), f'{itype}_interface',
@@ -71,9 +71,15 @@ def _driver(request: web.Request, name: str, entry: dict, detail: bool) -> dict:
 
 
 # Interface types ironic_lite does not model: the value upstream uses for "none".
-_UNMODELLED_DEFAULTS = {
-    'firmware': 'no-firmware', 'inspect': 'no-inspect', 'raid': 'no-raid',
-}
+_UNMODELLED_DEFAULTS = {'firmware': 'no-firmware'}
+
+
+def interface_info(entry: dict, itype: str) -> dict:
+    """``{'enabled': [...], 'default': name}`` of one interface type of a hardware type. A
+    conductor of an older release (a rolling upgrade) publishes no ``raid``/``inspect``: it
+    has none of them, which upstream names ``no-raid``/``no-inspect``."""
+    info = entry['interfaces'].get(itype)
+    return info if info is not None else {'enabled': [f'no-{itype}'], 'default': f'no-{itype}'}
 
 
 async def list_drivers(request: web.Request) -> web.Response:
@@ -101,6 +107,20 @@ async def get_driver_properties(request: web.Request) -> web.Response:
     return web.json_response(props)
 
 
+async def get_raid_logical_disk_properties(request: web.Request) -> web.Response:
+    """The properties a logical disk of a target RAID configuration may have (1.12), for
+    the hardware type's default RAID interface: 404 when that is ``no-raid``, as upstream.
+    Every RAID interface here takes the same properties (``common/raid.py``), so the
+    conductors' published interfaces answer it without a round trip."""
+    name = request.match_info['driver_name']
+    if utils.version(request) < mv.NODE_FIELD_VERSIONS['raid_config']:
+        raise exception.NotAcceptable('RAID configuration requires API version 1.12.')
+    entry = await get_hardware_type(request, name)
+    if interface_info(entry, 'raid')['default'] == 'no-raid':
+        raise exception.UnsupportedDriverExtension(driver=name, extension='raid', code=404)
+    return web.json_response(dict(raid.LOGICAL_DISK_PROPERTIES))
+
+
 async def driver_vendor_methods(request: web.Request) -> web.Response:
     """Driver-level vendor passthru methods: none of ironic_lite's vendor interfaces has any
     (their methods are per node, ``/v1/nodes/{node}/vendor_passthru``), so ``{}``."""
@@ -124,6 +144,8 @@ ROUTES = [
     ('GET', '/v1/drivers', list_drivers),
     ('GET', '/v1/drivers/{driver_name}', get_driver),
     ('GET', '/v1/drivers/{driver_name}/properties', get_driver_properties),
+    ('GET', '/v1/drivers/{driver_name}/raid/logical_disk_properties',
+     get_raid_logical_disk_properties),
     ('GET', '/v1/drivers/{driver_name}/vendor_passthru/methods', driver_vendor_methods),
     *[(verb, path, driver_vendor_passthru) for verb in ('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
       for path in ('/v1/drivers/{driver_name}/vendor_passthru',

@@ -16,7 +16,6 @@ from ironic_lite.common import exception
 
 LOG = logging.getLogger(__name__)
 
-EVENTS = (1, 54)
 NETWORK_EVENTS = ('network.bind_port', 'network.unbind_port', 'network.delete_port')
 _UUID_FIELDS = ('port_id', 'device_id', 'binding:host_id')
 _ALLOWED = {'event', 'port_id', 'mac_address', 'status', 'device_id', 'binding:host_id',
@@ -47,7 +46,6 @@ def _check_event(event: Any) -> None:
 
 
 async def post_events(request: web.Request) -> web.Response:
-    utils.require_version(request, EVENTS)
     body = await utils.json_body(request)
     if set(body) != {'events'} or not isinstance(body['events'], list) or not body['events']:
         raise exception.InvalidParameterValue(

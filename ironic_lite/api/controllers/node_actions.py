@@ -14,11 +14,10 @@ from typing import Any
 from aiohttp import web
 from oslo_utils import strutils
 
-from ironic_lite.api import deploy_callback, keys, utils
+from ironic_lite.api import deploy_callback, keys, utils, views
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import drivers
 from ironic_lite.common import boot_devices, exception, intents, states
-from ironic_lite.common import image_service as images
 
 LOG = logging.getLogger(__name__)
 
@@ -36,7 +35,9 @@ async def get_states(request: web.Request) -> web.Response:
     node = await utils.get_node(request)
     body = {
         'console_enabled': node.console_enabled, 'last_error': node.last_error,
-        'power_state': node.power_state, 'provision_state': node.provision_state,
+        'power_state': node.power_state,
+        'provision_state': views.provision_state_for_version(utils.version(request),
+                                                             node.provision_state),
         'provision_updated_at': node.provision_updated_at and
         node.provision_updated_at.isoformat() + '+00:00',
         'target_power_state': node.target_power_state,
@@ -193,9 +194,7 @@ async def set_provision_state(request: web.Request) -> web.Response:
             raise exception.NodeIsRetired(op='providing', node=node.uuid)
 
     node = await _settled(request, node, check)
-    if event in ('deploy', 'rebuild'):   # 400 before anything starts for file:///etc/shadow
-        images.check_file_source((node.instance_info or {}).get('image_source'),
-                                 request.app[keys.CONF])
+    await utils.check_provision_request(request, node, event)
     rpcapi = request.app[keys.RPCAPI]
     await rpcapi.host_for(node)  # 503 before accepting when no conductor can take it
     # protected/retired must not change between the check and the compare-and-set

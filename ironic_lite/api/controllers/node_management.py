@@ -10,12 +10,8 @@ from aiohttp import web
 from ironic_lite.api import keys, utils
 from ironic_lite.common import exception
 
-INJECT_NMI = (1, 29)
-INDICATORS = (1, 63)
-
 
 async def inject_nmi(request: web.Request) -> web.Response:
-    utils.require_version(request, INJECT_NMI)
     if (await utils.read_body(request)).strip():
         body = await utils.json_body(request)
         if body:
@@ -36,7 +32,6 @@ def _split(unique_name: str) -> tuple[str, str]:
 
 
 async def list_indicators(request: web.Request) -> web.Response:
-    utils.require_version(request, INDICATORS)
     node = await utils.get_node(request)
     supported = await request.app[keys.RPCAPI].get_supported_indicators(node)
     base = utils.base_url(request)
@@ -55,7 +50,6 @@ async def list_indicators(request: web.Request) -> web.Response:
 
 
 async def get_indicator(request: web.Request) -> web.Response:
-    utils.require_version(request, INDICATORS)
     component, name = _split(request.match_info['indicator'])
     node = await utils.get_node(request)
     state = await request.app[keys.RPCAPI].get_indicator_state(node, component, name)
@@ -63,7 +57,6 @@ async def get_indicator(request: web.Request) -> web.Response:
 
 
 async def set_indicator(request: web.Request) -> web.Response:
-    utils.require_version(request, INDICATORS)
     component, name = _split(request.match_info['indicator'])
     body = await utils.json_body(request)
     unknown = set(body) - {'state'}

@@ -12,10 +12,10 @@ RAID_CONFIG = (1, 12)
 
 
 async def set_target_raid_config(request: web.Request) -> web.Response:
+    body = await utils.json_body(request)
+    node = await utils.get_node(request)  # as upstream: an unknown node is 404 at any version
     if utils.version(request) < RAID_CONFIG:
         raise exception.NotAcceptable('Setting the target RAID config requires API 1.12.')
-    body = await utils.json_body(request)
-    node = await utils.get_node(request)
     try:
         await request.app[keys.RPCAPI].set_target_raid_config(node, body)
     except exception.UnsupportedDriverExtension as e:

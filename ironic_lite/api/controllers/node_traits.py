@@ -13,9 +13,9 @@ import os_traits
 from aiohttp import web
 
 from ironic_lite.api import keys, utils
+from ironic_lite.api import microversion as mv
 from ironic_lite.common import exception
 
-TRAITS = (1, 37)
 _CUSTOM_RE = re.compile(r'CUSTOM_[A-Z0-9_]+')
 _STANDARD = frozenset(os_traits.get_traits())
 
@@ -30,13 +30,18 @@ def check_trait(value: Any) -> str:
 
 
 async def list_traits(request: web.Request) -> web.Response:
-    utils.require_version(request, TRAITS)
     node = await utils.get_node(request)
+    if utils.version(request) < mv.TRAITS:
+        # Upstream routes this to GET /v1/nodes/{node} with "traits" as its fields: the
+        # node is looked up, then the field is too new (406). Other methods: see
+        # api/endpoint_versions.py.
+        raise exception.NotAcceptable(
+            f'Node traits are not available in API version {mv.fmt(utils.version(request))}; '
+            f'they need {mv.fmt(mv.TRAITS)}.')
     return web.json_response({'traits': await request.app[keys.DB].get_node_traits(node.id)})
 
 
 async def set_traits(request: web.Request) -> web.Response:
-    utils.require_version(request, TRAITS)
     body = await utils.json_body(request) if (await utils.read_body(request)).strip() else {}
     traits = body.get('traits')
     if set(body) != {'traits'} or not isinstance(traits, list):
@@ -53,19 +58,25 @@ async def set_traits(request: web.Request) -> web.Response:
 
 
 async def add_trait(request: web.Request) -> web.Response:
-    utils.require_version(request, TRAITS)
     trait = check_trait(request.match_info['trait'])
-    if (await utils.read_body(request)).strip():
+    # An empty body, or an empty JSON object (what some clients send), as upstream.
+    body = await utils.json_body(request) if (await utils.read_body(request)).strip() else {}
+    node = await utils.get_node(request)
+    if 'traits' in body:
+        raise exception.InvalidParameterValue(
+            err='A single node trait may be added via PUT /v1/nodes/<node identifier>/traits/'
+                '<trait> with no body, or all node traits may be replaced via PUT '
+                '/v1/nodes/<node identifier>/traits with the list of traits specified in the '
+                'request body.')
+    if body:
         raise exception.InvalidParameterValue(err='No body should be provided when adding '
                                                   'a trait.')
-    node = await utils.get_node(request)
     await request.app[keys.RPCAPI].add_node_traits(node, [trait], replace=False)
     location = f'{utils.base_url(request)}/v1/nodes/{node.uuid}/traits/{trait}'
     return web.Response(status=204, headers={'Location': location})
 
 
 async def remove_trait(request: web.Request) -> web.Response:
-    utils.require_version(request, TRAITS)
     trait = request.match_info['trait']
     node = await utils.get_node(request)
     await request.app[keys.RPCAPI].remove_node_traits(node, [trait])
@@ -73,7 +84,6 @@ async def remove_trait(request: web.Request) -> web.Response:
 
 
 async def remove_all_traits(request: web.Request) -> web.Response:
-    utils.require_version(request, TRAITS)
     node = await utils.get_node(request)
     await request.app[keys.RPCAPI].remove_node_traits(node, None)
     return web.Response(status=204)

@@ -14,7 +14,6 @@ from oslo_utils import uuidutils
 from ironic_lite.api import keys, utils
 from ironic_lite.common import exception
 
-VIFS = (1, 28)
 VIF_PORT = (1, 67)
 
 
@@ -41,13 +40,11 @@ async def _node_on_a_conductor(request: web.Request):
 
 
 async def list_vifs(request: web.Request) -> web.Response:
-    utils.require_version(request, VIFS)
     node = await _node_on_a_conductor(request)
     return web.json_response({'vifs': await request.app[keys.RPCAPI].vif_list(node)})
 
 
 async def attach_vif(request: web.Request) -> web.Response:
-    utils.require_version(request, VIFS)
     body = await utils.json_body(request)
     if 'id' not in body:
         raise exception.MissingParameterValue(err='The VIF "id" is required.')
@@ -67,7 +64,6 @@ async def attach_vif(request: web.Request) -> web.Response:
 
 
 async def detach_vif(request: web.Request) -> web.Response:
-    utils.require_version(request, VIFS)
     vif_id = _check_ident(request.match_info['vif_id'])
     node = await _node_on_a_conductor(request)
     await request.app[keys.RPCAPI].vif_detach(node, vif_id)

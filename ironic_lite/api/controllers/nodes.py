@@ -12,7 +12,7 @@ from ironic_lite.api import keys, policy, utils, views
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import drivers
 from ironic_lite.api.controllers import node_rules as rules
-from ironic_lite.common import exception, states
+from ironic_lite.common import exception, faults, states
 from ironic_lite.conf.default import INTERFACE_TYPES
 from ironic_lite.db import models
 
@@ -62,7 +62,7 @@ async def _check_driver_and_interfaces(request: web.Request, values: dict) -> No
                 f'"{values.get("conductor_group") or ""}".') from None
     for itype in INTERFACE_TYPES:
         field = f'{itype}_interface'
-        info = hw['interfaces'][itype]
+        info = drivers.interface_info(hw, itype)
         if values.get(field) is None:
             values[field] = info['default']
         elif values[field] not in info['enabled']:
@@ -240,6 +240,10 @@ async def _list_filters(request: web.Request) -> dict[str, Any]:
                 filters['chassis_id'] = chassis.id
         elif name == 'conductor_group':
             filters[name] = value.lower()
+        elif name == 'fault' and value not in faults.VALID_FAULTS:
+            raise exception.InvalidParameterValue(
+                err=f'Unrecognized fault "{value}" is specified, allowed faults are '
+                    f'{", ".join(faults.VALID_FAULTS)}.')
         elif name == 'provision_state' and value not in states.ALL_STATES:
             raise exception.InvalidParameterValue(
                 err=f'Invalid provision state {value!r} for the provision_state filter.')

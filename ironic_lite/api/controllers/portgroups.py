@@ -10,8 +10,6 @@ from ironic_lite.api.controllers import collection as col
 from ironic_lite.common import exception
 from ironic_lite.db import models
 
-PORTGROUPS = (1, 23)
-SUBRESOURCES = (1, 24)
 MODE_PROPERTIES = (1, 26)
 DEFAULT_MODE = 'active-backup'  # upstream's [DEFAULT]default_portgroup_mode default
 
@@ -50,7 +48,6 @@ def _check(values: dict) -> dict:
 
 
 async def _get(request: web.Request) -> models.Portgroup:
-    utils.require_version(request, PORTGROUPS)
     ident = request.match_info['portgroup_ident']
     return await request.app[keys.DB].get_resource(models.Portgroup, ident)
 
@@ -60,7 +57,6 @@ async def _node_uuid(request: web.Request, node_id: int) -> str:
 
 
 async def create_portgroup(request: web.Request) -> web.Response:
-    utils.require_version(request, PORTGROUPS)
     body = await utils.json_body(request)
     col.check_unknown(body, _WRITABLE | {'uuid'}, 'portgroup')
     col.check_body_versions(request, SPEC, body)
@@ -77,7 +73,6 @@ async def create_portgroup(request: web.Request) -> web.Response:
 
 
 async def _list(request: web.Request, detail: bool, node=None) -> web.Response:
-    utils.require_version(request, PORTGROUPS)
     fields = col.list_fields(request, SPEC, detail)
     filters = {}
     if node is None:
@@ -103,7 +98,6 @@ async def list_portgroups_detail(request: web.Request) -> web.Response:
 
 
 async def list_node_portgroups(request: web.Request) -> web.Response:
-    utils.require_version(request, SUBRESOURCES)
     node = await utils.get_node(request)
     return await _list(request, request.path.rstrip('/').endswith('/detail'), node)
 
@@ -139,7 +133,6 @@ async def delete_portgroup(request: web.Request) -> web.Response:
 
 async def list_portgroup_ports(request: web.Request) -> web.Response:
     """The ports of a portgroup, shown like ``/v1/ports`` (1.24)."""
-    utils.require_version(request, SUBRESOURCES)
     pg = await _get(request)
     ver = utils.version(request)
     port_spec = col.Spec(path='ports', key='ports', fields=views.PORT_FIELDS,

@@ -101,6 +101,28 @@ async def _portgroup_id(request: web.Request, ident: Any, node) -> int | None:
     return pg.id
 
 
+async def _check_physnet(request: web.Request, portgroup_id: int | None,
+                         physical_network: str | None, port: models.Port | None = None) -> None:
+    """The ports of a portgroup share one ``physical_network`` (``None`` included): a port
+    that would differ from the other members is a 409, as upstream's
+    ``validate_port_physnet``. Checked when membership or the network changes."""
+    if not portgroup_id:
+        return
+    members = await request.app[keys.DB].list_ports(portgroup_id=portgroup_id)
+    physnets = {p.physical_network for p in members if port is None or p.id != port.id}
+    if not physnets or physnets == {physical_network}:
+        return
+    pg = await request.app[keys.DB].get_resource(models.Portgroup, portgroup_id)
+    if len(physnets) > 1:
+        raise exception.Conflict(
+            f'Port group {pg.uuid} has member ports with inconsistent physical networks '
+            f'({", ".join(sorted(map(str, physnets)))}). All ports in a port group must '
+            'have the same physical network.')
+    raise exception.Conflict(
+        f'Port with physical network {physical_network} cannot become a member of port '
+        f'group {pg.uuid} which has ports in physical network {physnets.pop()}.')
+
+
 async def _port_node(request: web.Request, node_uuid: Any):
     """The node a port is created on or moved to: unknown is a bad request (400), as
     upstream answers — the request is not acting on that node."""
@@ -125,6 +147,7 @@ async def create_port(request: web.Request) -> web.Response:
               if k not in ('node_uuid', 'portgroup_uuid') and v is not None}
     values['node_id'] = node.id
     values['portgroup_id'] = await _portgroup_id(request, body.get('portgroup_uuid'), node)
+    await _check_physnet(request, values['portgroup_id'], values.get('physical_network'))
     port = await request.app[keys.DB].create_port(values)
     data = await render(request, port, node.uuid)
     return web.json_response(data, status=201, headers={
@@ -246,6 +269,9 @@ async def patch_port(request: web.Request) -> web.Response:
     if 'portgroup_uuid' in changed or ('node_id' in changed and port.portgroup_id):
         changed['portgroup_id'] = await _portgroup_id(request, patched['portgroup_uuid'], node)
         changed.pop('portgroup_uuid', None)
+    if changed.keys() & {'portgroup_id', 'physical_network'}:
+        await _check_physnet(request, changed.get('portgroup_id', port.portgroup_id),
+                             patched.get('physical_network'), port)
     if changed:
         port = await db.update_port(port.id, changed)
     return web.json_response(await render(request, port, node.uuid))

@@ -133,7 +133,6 @@ async def _token_for(request: web.Request, node):
 
 
 async def lookup(request: web.Request) -> web.Response:
-    utils.require_version(request, mv.RAMDISK_ENDPOINTS)
     db = request.app[keys.DB]
     addresses = _valid_macs(request.query.get('addresses', ''))
     node_uuid = request.query.get('node_uuid') or None
@@ -193,7 +192,6 @@ def _optional_str(body: dict, name: str, version: mv.Version, since: mv.Version)
 
 
 async def heartbeat(request: web.Request) -> web.Response:
-    utils.require_version(request, mv.RAMDISK_ENDPOINTS)
     body = await utils.json_body(request)
     version = utils.version(request)
     callback_url = body.get('callback_url')
@@ -204,7 +202,9 @@ async def heartbeat(request: web.Request) -> web.Response:
     # As upstream, agent_token is accepted at any version (an older API may still hold one).
     token = _optional_str(body, 'agent_token', version, mv.RAMDISK_ENDPOINTS)
     agent_verify_ca = _optional_str(body, 'agent_verify_ca', version, mv.AGENT_VERIFY_CA)
-    node = await utils.get_node(request)
+    # the node in the path, or in the body (POST /v1/heartbeat, as upstream accepts it)
+    node = await utils.get_node(request, request.match_info.get('node_ident')
+                                or body['node_ident'])
     info = node.driver_internal_info or {}
     agent_url = info.get('agent_url')
     if agent_url is not None and agent_url != callback_url:
@@ -239,4 +239,5 @@ async def heartbeat(request: web.Request) -> web.Response:
 ROUTES = [
     ('GET', '/v1/lookup', lookup),
     ('POST', '/v1/heartbeat/{node_ident}', heartbeat),
+    ('POST', '/v1/heartbeat', heartbeat),
 ]

@@ -16,7 +16,6 @@ from ironic_lite.common import exception
 from ironic_lite.common import resource_errors as errors
 from ironic_lite.db import models
 
-VOLUME = (1, 32)
 CONNECTOR_TYPES = ('iqn', 'ip', 'mac', 'wwnn', 'wwpn', 'port', 'portgroup')
 
 CONNECTORS = col.Spec(
@@ -49,7 +48,6 @@ _KINDS = {'connectors': _CONNECTOR, 'targets': _TARGET}
 
 
 def _kind(request: web.Request) -> _Kind:
-    utils.require_version(request, VOLUME)
     return _KINDS[request.match_info['kind']]
 
 
@@ -90,7 +88,6 @@ async def _get(request: web.Request, kind: _Kind) -> Any:
 
 
 async def volume_root(request: web.Request) -> web.Response:
-    utils.require_version(request, VOLUME)
     base = utils.base_url(request)
     prefix = request.path.rstrip('/')[len('/v1/'):]
 
@@ -103,7 +100,6 @@ async def volume_root(request: web.Request) -> web.Response:
 
 
 async def node_volume_root(request: web.Request) -> web.Response:
-    utils.require_version(request, VOLUME)
     await utils.get_node(request)
     return await volume_root(request)
 

@@ -128,3 +128,11 @@ HEARTBEAT = {
     },
     'required': ['callback_url'],
 }
+# POST /v1/heartbeat with the node in the body, as upstream's pecan controller accepts it.
+HEARTBEAT_NODE_IN_BODY = {
+    **HEARTBEAT,
+    'title': 'Agent heartbeat (node in the body)',
+    'properties': {**HEARTBEAT['properties'],
+                   'node_ident': {'type': 'string', 'minLength': 1, 'maxLength': 255}},
+    'required': ['node_ident', 'callback_url'],
+}

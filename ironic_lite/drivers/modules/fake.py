@@ -354,6 +354,16 @@ class FakeRAID(base.RAIDInterface):
         await task.save(raid_config={})
 
 
+class FakeInspect(base.InspectInterface):
+    """Inspection that finds nothing new and finishes at once (upstream's fake inspect)."""
+
+    async def validate(self, task) -> None:
+        pass
+
+    async def inspect_hardware(self, task) -> str:
+        return states.MANAGEABLE
+
+
 class FakeStorage(base.StorageInterface):
     async def validate(self, task) -> None:
         pass

@@ -54,3 +54,16 @@ class NoopStorage(base.StorageInterface):
 
     async def validate(self, task) -> None:
         pass
+
+
+class NoRAID(base.Unsupported):
+    """No RAID support (upstream ``no-raid``): no RAID steps; setting a target RAID
+    configuration is refused with 404, as upstream."""
+
+    interface_type = 'raid'
+
+
+class NoInspect(base.Unsupported):
+    """No hardware inspection (upstream ``no-inspect``)."""
+
+    interface_type = 'inspect'

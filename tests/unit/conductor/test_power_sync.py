@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ironic_lite.common import states
-from ironic_lite.conductor.power_sync import POWER_FAILURE
+from ironic_lite.common.faults import POWER_FAILURE
 from ironic_lite.testing.harness import Harness
 
 
