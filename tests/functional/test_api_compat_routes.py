@@ -96,9 +96,11 @@ async def test_legacy_maintenance_management_and_validate_paths(harness):
 
 
 async def test_heartbeat_with_the_node_in_the_body(harness):
-    node = await api.active_node(harness)
-    resp = await harness.request('POST', '/v1/heartbeat', headers=ver('1.61'), json={
-        'node_ident': node['uuid'], 'callback_url': 'http://10.0.0.5:9999'})
+    node = await api.waiting_node(harness, '52:54:00:5a:00:02')
+    token = await api.lookup_token(harness, node['uuid'])  # as IPA, before its heartbeats
+    resp = await harness.request('POST', '/v1/heartbeat', headers=ver('1.62'), json={
+        'node_ident': node['uuid'], 'callback_url': 'http://10.0.0.5:9999',
+        'agent_token': token})
     assert resp.status == 202, await resp.text()
     await harness.drain()
     info = (await api.get_node(harness, node['uuid']))['driver_internal_info']

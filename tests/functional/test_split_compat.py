@@ -97,9 +97,19 @@ def test_interfaces_traits_and_heartbeat(cluster):
     assert _node(cluster, uuid)['provision_state'] == 'available'
     _ok(_req(cluster, 'PATCH', f'/v1/nodes/{uuid}', json=[
         {'op': 'remove', 'path': '/instance_info/traits'}]))
-    _move(cluster, uuid, 'active', 'active')
-    resp = _req(cluster, 'POST', '/v1/heartbeat', '1.61', json={
-        'node_ident': uuid, 'callback_url': 'http://10.0.0.5:9999'})
+    # the body form of heartbeat, from a ramdisk that looked itself up (agent token) as IPA
+    _ok(_req(cluster, 'PATCH', f'/v1/nodes/{uuid}', json=[
+        {'op': 'add', 'path': '/driver_info/fake_deploy_wait', 'value': True}]))
+    _ok(_req(cluster, 'POST', '/v1/ports', json={'node_uuid': uuid,
+                                                 'address': '52:54:00:5a:00:01'}), 201)
+    _ok(_req(cluster, 'PUT', f'/v1/nodes/{uuid}/states/provision', json={'target': 'active'}),
+        202)
+    processes.wait_for(lambda: _node(cluster, uuid)['provision_state'] == 'wait call-back',
+                       timeout=60, what='wait call-back')
+    token = _ok(_req(cluster, 'GET', f'/v1/lookup?node_uuid={uuid}', '1.62'))['config'][
+        'agent_token']
+    resp = _req(cluster, 'POST', '/v1/heartbeat', '1.62', json={
+        'node_ident': uuid, 'callback_url': 'http://10.0.0.5:9999', 'agent_token': token})
     assert resp.status_code == 202, resp.text
     processes.wait_for(lambda: _node(cluster, uuid)['driver_internal_info'].get('agent_url'),
                        timeout=30, what='heartbeat recorded')
