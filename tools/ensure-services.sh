@@ -44,6 +44,9 @@ command -v mkfs.vfat >/dev/null || apt_install dosfstools || true
 [ -e /usr/lib/syslinux/mbr/mbr.bin ] || apt_install syslinux-common syslinux || true
 command -v syslinux >/dev/null || apt_install syslinux || true
 
+# tools/try-it.sh needs only the machine tools above.
+[ "${IRONIC_LITE_MACHINES_ONLY:-0}" = 1 ] && exit 0
+
 # RabbitMQ
 if ! port_open 5672; then
   command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server

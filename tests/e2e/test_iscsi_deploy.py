@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import subprocess
+import tempfile
 import uuid
 
 import pytest
@@ -79,3 +83,48 @@ def test_iscsi_whole_disk_image_boots_and_names_itself(artifacts, tmp_path):
         node = lab.wait_node('m0', lambda n: n['provision_state'] == 'available'
                              and n['reservation'] is None, 'available after undeploy')
         assert node['power_state'] == 'power off'
+
+
+def _variant(src: str, dest: str, build_id: str) -> None:
+    """A copy of the instance image whose boot entry names another build id."""
+    shutil.copyfile(src, dest)
+    part = f'{dest}@@1M'
+    cfg = subprocess.run(['mtype', '-i', part, '::syslinux.cfg'], capture_output=True,
+                         text=True, check=True).stdout
+    cfg = re.sub(r'build_id=\S+', f'build_id={build_id}', cfg)
+    with tempfile.NamedTemporaryFile('w', suffix='.cfg') as f:
+        f.write(cfg)
+        f.flush()
+        subprocess.run(['mcopy', '-o', '-i', part, f.name, '::syslinux.cfg'], check=True)
+
+
+def test_silent_ramdisk_fails_then_a_changed_image_at_the_same_url_boots(artifacts, tmp_path):
+    """A deploy ramdisk that never calls back (the tiny one: it powers off) ends in ``deploy
+    failed`` after ``deploy_callback_timeout`` with the machine off. Then the image behind the
+    same URL changes and a redeploy with the real ramdisk boots the NEW image: the master copy
+    cached by the failed deploy must not be written (the seed notes' stale-cache trap)."""
+    tiny = ramdisks.build('tiny')
+    lab = MachineLab(str(tmp_path / 'lab'), [('m1', MAC)],
+                     options={'conductor': {'deploy_callback_timeout': 45}})
+    with lab:
+        image = lab.image(artifacts['image'], 'instance.img')
+        lab.enroll('m1', deploy_interface='iscsi',
+                   deploy_kernel=lab.image(os.path.join(tiny, 'vmlinuz'), 'tiny.vmlinuz'),
+                   deploy_ramdisk=lab.image(os.path.join(tiny, 'initramfs'), 'tiny.initramfs'))
+        lab.cli('node', 'set', 'm1', '--instance-info', f'image_source={image}')
+        lab.cli('node', 'deploy', 'm1')
+        node = lab.wait_node('m1', lambda n: n['provision_state'] == 'deploy failed'
+                             and n['reservation'] is None, 'deploy failed', timeout=240)
+        assert 'Timeout reached while waiting for callback' in node['last_error'] \
+            or 'callback' in node['last_error'], node['last_error']
+        assert node['power_state'] == 'power off'
+        assert 'IRONIC-LITE-TINY up' in lab.console('m1')    # it did boot the silent ramdisk
+
+        _variant(artifacts['image'], image[len('file://'):], 'changed0001')
+        lab.cli('node', 'set', 'm1',
+                '--driver-info', f"deploy_kernel={lab.image(artifacts['kernel'])}",
+                '--driver-info', f"deploy_ramdisk={lab.image(artifacts['ramdisk'])}")
+        offset = len(lab.console('m1'))
+        lab.cli('node', 'deploy', 'm1', '--wait', '900', timeout=960)
+        line = lab.wait_console('m1', INSTANCE_LINE, after=offset)
+        assert line.startswith(f'{INSTANCE_LINE} build=changed0001 '), lab.diagnostics('m1')
