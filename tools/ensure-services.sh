@@ -38,6 +38,8 @@ command -v qemu-system-x86_64 >/dev/null || apt_install qemu-system-x86 || true
 [ -e /usr/lib/ipxe/qemu/pxe-virtio.rom ] || apt_install ipxe-qemu || true
 command -v dnsmasq >/dev/null || apt_install dnsmasq-base || true
 command -v cpio >/dev/null || apt_install cpio || true
+command -v debootstrap >/dev/null || apt_install debootstrap || true
+command -v zstd >/dev/null || apt_install zstd || true
 command -v genisoimage >/dev/null || apt_install genisoimage || true
 command -v mcopy >/dev/null || apt_install mtools || true
 command -v mkfs.vfat >/dev/null || apt_install dosfstools || true

@@ -93,9 +93,12 @@ class MachineLab:
         self.net.spawn(dnsmasq_argv(self.net, self.workdir, d['hostsdir'], d['optsdir'],
                                     leases, d['tftpboot']),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.net.spawn([sys.executable, '-m', 'http.server', '--bind', self.net.address,
-                        '--directory', d['httpboot'], str(self.http_port)],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Its access log (stderr) tells tests which files machines and the conductor fetched.
+        self.http_log = os.path.join(self.workdir, 'http.log')
+        with open(self.http_log, 'w') as log:
+            self.net.spawn([sys.executable, '-m', 'http.server', '--bind', self.net.address,
+                            '--directory', d['httpboot'], str(self.http_port)],
+                           stdout=subprocess.DEVNULL, stderr=log)
         self._start_vbmc()
         processes.wait_for(lambda: self.net.port_open(self.http_port), timeout=30,
                            what='the HTTP server for [deploy]http_root')
@@ -168,6 +171,11 @@ class MachineLab:
         self.close()
 
     # -- helpers ----------------------------------------------------------------------------
+    def http_gets(self, path: str) -> int:
+        """How many times ``GET <path>`` was served by the HTTP root."""
+        with open(self.http_log, errors='replace') as f:
+            return sum(f'"GET {path} ' in line for line in f)
+
     def image(self, src: str, name: str | None = None) -> str:
         """Copy ``src`` into the images folder the conductor may read; its file:// URL."""
         dest = os.path.join(self.dirs['images'], name or os.path.basename(src))

@@ -36,6 +36,11 @@ def tools_ok() -> bool:
     return os.path.isdir(TOOLS) and all(shutil.which(t) for t in HOST_TOOLS)
 
 
+def debootstrap_ok() -> bool:
+    """What ``ipa-ramdisk.sh`` needs beyond :func:`tools_ok` (root: it chroots)."""
+    return bool(shutil.which('debootstrap') and shutil.which('zstd')) and os.geteuid() == 0
+
+
 def _digest(name: str) -> str:
     h = hashlib.sha256()
     for path in (os.path.join(TOOLS, 'lib.sh'), script(name)):
