@@ -72,6 +72,7 @@ def test_iscsi_whole_disk_image_boots_and_names_itself(artifacts, tmp_path):
                 timeout=960)
         node = lab.node('m0')
         assert node['provision_state'] == 'active' and node['last_error'] is None
+        assert node['power_state'] == 'power on'     # it was recorded as off before the fix
         # The ramdisk did its part on the machine, then the machine booted its disk.
         console = lab.console('m0')
         assert 'ironic-lite-ramdisk: got: done' in console, lab.diagnostics('m0')
