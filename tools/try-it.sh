@@ -9,5 +9,5 @@ cd "$(dirname "$0")/.."
 IRONIC_LITE_MACHINES_ONLY=1 ./tools/ensure-services.sh
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/pip install -q -e . >/dev/null
+.venv/bin/pip install -q -e . >/dev/null 2>&1 || { echo 'try-it: pip install failed' >&2; exit 1; }
 exec .venv/bin/python tools/try_it.py "$@"

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
                         help='where the machine\'s disk is kept (raw)')
     parser.add_argument('--disk-size', type=int, default=4, help='GiB (default 4)')
     parser.add_argument('--memory', type=int, default=1024, help='MiB (default 1024)')
-    parser.add_argument('--watch', type=int, default=120,
+    parser.add_argument('--watch', type=int, default=90,
                         help='seconds to show the console of the deployed machine')
     args = parser.parse_args(argv)
     workdir = tempfile.mkdtemp(prefix='ironic-lite-try-')

@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import time
 
 TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -62,8 +63,10 @@ def build(name: str, timeout: float = 1800) -> str:
         tmp = f'{out}.tmp{os.getpid()}'
         shutil.rmtree(tmp, ignore_errors=True)
         started = time.monotonic()
+        # Scripts that need PyPI use this interpreter's pip (its index and CA settings).
+        env = dict(os.environ, IRONIC_LITE_PIP=f'{sys.executable} -m pip')
         proc = subprocess.run(['bash', script(name), tmp], capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, env=env)
         if proc.returncode != 0:
             shutil.rmtree(tmp, ignore_errors=True)
             raise BuildError(f'{script(name)} failed ({proc.returncode}):\n'

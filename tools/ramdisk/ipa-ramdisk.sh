@@ -18,17 +18,24 @@ root=$work/root
 log "debootstrap bookworm from $MIRROR"
 debootstrap --variant=minbase bookworm "$root" "$MIRROR" >/dev/null
 mount -t proc proc "$root/proc"
+# The kernel package would build an initramfs-tools initrd nobody uses (slow): skip it.
+chroot "$root" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs
+ln -sf /bin/true "$root/usr/sbin/update-initramfs"
 log "apt-get install in the chroot"
 chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
   --no-install-recommends python3 python3-venv util-linux udev iproute2 isc-dhcp-client \
   qemu-utils dmidecode pciutils kmod linux-image-amd64 lshw parted gdisk hdparm e2fsprogs \
   dosfstools ca-certificates procps psmisc >/dev/null
 log "pip install ironic-python-agent==$IPA_VERSION"
-cp /etc/ssl/certs/ca-certificates.crt "$root/tmp/host-ca.crt"
-[ -f /etc/pip.conf ] && cp /etc/pip.conf "$root/etc/pip.conf"
+# Wheels are fetched by the host's pip (its index, proxy and CA settings), for the chroot's
+# CPython 3.11, then installed offline in the chroot.
+${IRONIC_LITE_PIP:-python3 -m pip} download -q -d "$root/tmp/wheels" --only-binary=:all: \
+  --python-version 3.11 --implementation cp --abi cp311 --abi abi3 --abi none \
+  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+  --platform manylinux2014_x86_64 "ironic-python-agent==$IPA_VERSION" 2>&1 | grep -v WARNING || true
 chroot "$root" python3 -m venv /opt/ipa
-chroot "$root" env PIP_CERT=/tmp/host-ca.crt PIP_DISABLE_PIP_VERSION_CHECK=1 \
-  /opt/ipa/bin/pip install -q "ironic-python-agent==$IPA_VERSION" 2>&1 | grep -v WARNING || true
+chroot "$root" /opt/ipa/bin/pip install -q --no-index --find-links /tmp/wheels \
+  "ironic-python-agent==$IPA_VERSION" 2>&1 | grep -v WARNING || true
 chroot "$root" /opt/ipa/bin/python -c 'import ironic_python_agent' ||
   { log "ironic-python-agent did not install"; exit 1; }
 umount "$root/proc"
@@ -37,8 +44,7 @@ chroot "$root" depmod "$kver"
 mkdir -p "$OUT"
 cp "$root/boot/vmlinuz-$kver" "$OUT/vmlinuz"
 rm -rf "$root"/var/cache/apt/* "$root"/var/lib/apt/lists/* "$root"/usr/share/doc \
-  "$root"/usr/share/man "$root"/usr/share/locale "$root"/boot/* "$root/tmp/host-ca.crt" \
-  "$root/etc/pip.conf"
+  "$root"/usr/share/man "$root"/usr/share/locale "$root"/boot/* "$root/tmp/wheels"
 mkdir -p "$root/etc/ironic-python-agent"
 cat > "$root/init" <<'INIT'
 #!/bin/sh
