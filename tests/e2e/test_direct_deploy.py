@@ -7,7 +7,7 @@ conductor reaches its command API over https with automatic TLS), streams the im
 conductor's HTTP image cache onto its virtio disk with ``prepare_image``; the conductor powers it
 off, sets disk boot and powers it on; the image prints its build id and instance UUID. The
 image is a qcow2 served over http: both deploys share ONE download through the master image
-cache. One machine at a time (IPA needs ~1.5 GiB; two TCG machines on 2 cores would crawl).
+cache. One machine at a time (IPA's ramdisk needs 2 GiB; two TCG machines on 2 cores would crawl).
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def ipa():
 
 
 def test_two_machines_from_one_cached_qcow2_download(ipa, tmp_path):
-    lab = MachineLab(str(tmp_path / 'lab'), list(MACS.items()), memory=1536,
+    lab = MachineLab(str(tmp_path / 'lab'), list(MACS.items()), memory=2048,
                      disk_size=5 * GiB, options={
                          'api': {'ramdisk_heartbeat_timeout': 20},
                          'agent': {'image_download_source': 'local'},
