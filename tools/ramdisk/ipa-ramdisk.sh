@@ -53,6 +53,11 @@ cp "$root/boot/vmlinuz-$kver" "$OUT/vmlinuz"
 rm -rf "$root"/var/cache/apt/* "$root"/var/lib/apt/lists/* "$root"/usr/share/doc \
   "$root"/usr/share/man "$root"/usr/share/locale "$root"/boot/* "$root/tmp/wheels"
 mkdir -p "$root/etc/ironic-python-agent"
+# No systemd: IPA's power commands (standby.power_off, reboot) run `poweroff` / `reboot`.
+for cmd in poweroff:o reboot:b; do
+  printf '#!/bin/sh\nsync\necho %s > /proc/sysrq-trigger\n' "${cmd#*:}" > "$root/usr/sbin/${cmd%%:*}"
+  chmod +x "$root/usr/sbin/${cmd%%:*}"
+done
 cat > "$root/init" <<'INIT'
 #!/bin/sh
 # ironic_lite's IPA ramdisk (tools/ramdisk/ipa-ramdisk.sh): no systemd, just what IPA needs.
