@@ -30,6 +30,24 @@ command -v tgtd >/dev/null || apt_install tgt || true
 command -v iscsi-ls >/dev/null || apt_install libiscsi-bin || true
 command -v sfdisk >/dev/null || apt_install fdisk || true
 command -v mkfs.ext4 >/dev/null || apt_install e2fsprogs || true
+# Emulated machines (ironic-lite-vbmc, tests/functional/test_vbmc.py, tests/e2e/): qemu under
+# TCG with its iPXE ROMs, dnsmasq for DHCP/TFTP in a test namespace, and what the ramdisk and
+# image scripts in tools/ramdisk/ use (they fetch the kernel, busybox and tgt themselves with
+# apt-get download).
+command -v qemu-system-x86_64 >/dev/null || apt_install qemu-system-x86 || true
+[ -e /usr/lib/ipxe/qemu/pxe-virtio.rom ] || apt_install ipxe-qemu || true
+command -v dnsmasq >/dev/null || apt_install dnsmasq-base || true
+command -v cpio >/dev/null || apt_install cpio || true
+command -v debootstrap >/dev/null || apt_install debootstrap || true
+command -v zstd >/dev/null || apt_install zstd || true
+command -v genisoimage >/dev/null || apt_install genisoimage || true
+command -v mcopy >/dev/null || apt_install mtools || true
+command -v mkfs.vfat >/dev/null || apt_install dosfstools || true
+[ -e /usr/lib/syslinux/mbr/mbr.bin ] || apt_install syslinux-common syslinux || true
+command -v syslinux >/dev/null || apt_install syslinux || true
+
+# tools/try-it.sh needs only the machine tools above.
+[ "${IRONIC_LITE_MACHINES_ONLY:-0}" = 1 ] && exit 0
 
 # RabbitMQ
 if ! port_open 5672; then

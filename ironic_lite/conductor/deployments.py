@@ -77,6 +77,7 @@ async def _deploy_failed(task, message: str, err: Exception | None = None) -> No
     if err is not None and not isinstance(err, exception.IronicLiteException):
         LOG.exception('Unexpected error deploying node %s', task.node.uuid)
     await utils.fail_task(task, 'fail', message, **deploy_utils.cleared_step_values(task.node))
+    await deploy_utils.power_off_after_failure(task)
     await clean_up_after_failure(task)
 
 
@@ -91,6 +92,7 @@ async def clean_up_after_failure(task) -> None:
 async def fail_deploy(task, message: str) -> None:
     """Fail a node waiting in (or resuming from) ``wait call-back``."""
     await utils.fail_task(task, 'fail', message, **deploy_utils.cleared_step_values(task.node))
+    await deploy_utils.power_off_after_failure(task)
     await clean_up_after_failure(task)
 
 

@@ -116,6 +116,20 @@ async def resume_and_finish_deploy(task) -> None:
     await finish_deploy(task)
 
 
+async def power_off_after_failure(task) -> None:
+    """As upstream, a failed deploy leaves the machine off (seen on a qemu machine: it kept
+    running its ramdisk); ``[deploy]power_off_after_deploy_failure``. Best effort: a BMC error
+    is logged, the deploy already failed."""
+    if not task.res.conf.deploy.power_off_after_deploy_failure:
+        return
+    try:
+        await task.driver.power.set_power_state(task, states.POWER_OFF)
+        await task.save(power_state=states.POWER_OFF, target_power_state=None)
+    except Exception as e:
+        LOG.warning('Node %s: powering off after the failed deploy failed: %s',
+                    task.node.uuid, e)
+
+
 async def fail_deploy(task, message: str,
                       clean_up: Callable[[Any], Awaitable[None]]) -> None:
     """Put the node in ``deploy failed`` with ``message`` as its last_error, then remove the
@@ -130,6 +144,7 @@ async def fail_deploy(task, message: str,
         await task.process_event('fail', extra=values)
     else:
         await task.save(**values)
+    await power_off_after_failure(task)
     try:
         await clean_up(task)
     except Exception:

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 
 def write_config(path: str, sections: Mapping[str, Mapping[str, object]]) -> str:
@@ -38,8 +38,10 @@ def console_script(name: str) -> str:
 
 class Daemon:
     def __init__(self, command: str, config: Mapping[str, Mapping[str, object]],
-                 ready_text: str, workdir: str | None = None, name: str | None = None):
+                 ready_text: str, workdir: str | None = None, name: str | None = None,
+                 prefix: Sequence[str] = ()):
         self.command = command
+        self.prefix = list(prefix)     # e.g. ``ip netns exec NAME``
         self.name = name or command
         self.workdir = workdir or tempfile.mkdtemp(prefix='ironic_lite_')
         self.config_path = write_config(os.path.join(self.workdir, f'{self.name}.conf'),
@@ -55,7 +57,7 @@ class Daemon:
         self._lines = []
         log = open(self.log_path, 'a')  # noqa: SIM115 - closed by the reader thread
         self.proc = subprocess.Popen(
-            [console_script(self.command), '--config-file', self.config_path],
+            [*self.prefix, console_script(self.command), '--config-file', self.config_path],
             stdout=subprocess.PIPE, stderr=log, text=True, cwd=self.workdir,
             start_new_session=True)
         threading.Thread(target=self._read, args=(self.proc, log), daemon=True).start()

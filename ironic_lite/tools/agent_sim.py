@@ -279,17 +279,25 @@ class SimAgent:
     async def _status(self, request: web.Request) -> web.Response:
         return web.json_response({'started_at': None, 'version': AGENT_VERSION})
 
+    def _bad_token(self, request: web.Request) -> bool:
+        """IPA checks the token on every /v1/commands endpoint, reads included."""
+        return bool(self.token) and request.query.get('agent_token') != self.token
+
     async def _list_commands(self, request: web.Request) -> web.Response:
+        if self._bad_token(request):
+            return _fault(401, 'Unauthorized: invalid or missing agent_token')
         return web.json_response({'commands': self.commands})
 
     async def _get_command(self, request: web.Request) -> web.Response:
+        if self._bad_token(request):
+            return _fault(401, 'Unauthorized: invalid or missing agent_token')
         for command in self.commands:
             if command['id'] == request.match_info['id']:
                 return web.json_response(command)
         return _fault(404, 'Command not found')
 
     async def _post_command(self, request: web.Request) -> web.Response:
-        if self.token and request.query.get('agent_token') != self.token:
+        if self._bad_token(request):
             return _fault(401, 'Unauthorized: invalid or missing agent_token')
         try:
             body = await request.json()

@@ -102,7 +102,7 @@ class FakeBmcFleet:
                 except OSError:
                     sock.close()
                     raise
-                bmc = FakeBmc(sock, spec, self.soft_off_delay)
+                bmc = self._make_bmc(sock, spec)
                 self._bmcs[bmc.port] = bmc
                 self._selector.register(sock, selectors.EVENT_READ, bmc)
         except BaseException:
@@ -112,6 +112,10 @@ class FakeBmcFleet:
         self._thread = threading.Thread(target=self._run, name='fakebmc-loop', daemon=True)
         self._thread.start()
         return self
+
+    def _make_bmc(self, sock: socket.socket, spec: Any) -> FakeBmc:
+        """The BMC served on ``sock`` (a subclass serves other machines: ``vbmc``)."""
+        return FakeBmc(sock, spec, self.soft_off_delay)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping = True

@@ -132,6 +132,7 @@ class AgentDeploy(base.DeployInterface):
         image_info = await self._image_info(task)
         await task.set_driver_internal_info(agent_image_info=image_info)
         await task.driver.power.reboot(task)
+        await task.save(power_state=states.POWER_ON, target_power_state=None)
         return states.DEPLOYWAIT
 
     async def _image_info(self, task: TaskManager) -> dict[str, Any]:

@@ -178,13 +178,19 @@ class AgentClient:
                     reason=f'{what} on the agent of node {node.uuid} failed: {e}') from e
         raise AssertionError('unreachable')  # pragma: no cover
 
-    async def command(self, node, name: str, params: dict[str, Any],
-                      wait: bool = False) -> dict[str, Any]:
-        """Send one command; returns the agent's command result."""
-        query = {'wait': str(wait).lower()}
+    @staticmethod
+    def _with_token(node, query: dict[str, str]) -> dict[str, str]:
+        """IPA refuses every command endpoint (the GET of results too: 401 'Token
+        invalid.', seen with the real IPA 13 on a qemu machine) without the agent token."""
         token = (node.driver_internal_info or {}).get('agent_secret_token')
         if token:
             query['agent_token'] = token
+        return query
+
+    async def command(self, node, name: str, params: dict[str, Any],
+                      wait: bool = False) -> dict[str, Any]:
+        """Send one command; returns the agent's command result."""
+        query = self._with_token(node, {'wait': str(wait).lower()})
         LOG.debug('Sending agent command %s to node %s', name, node.uuid)
         status, body = await self._request(node, 'POST', name, params=query,
                                            json={'name': name, 'params': params})
@@ -194,7 +200,8 @@ class AgentClient:
         return body
 
     async def get_commands_status(self, node) -> list[dict[str, Any]]:
-        status, body = await self._request(node, 'GET', 'get_commands_status')
+        status, body = await self._request(node, 'GET', 'get_commands_status',
+                                           params=self._with_token(node, {}))
         if status >= 400 or not isinstance(body, dict) or not isinstance(
                 body.get('commands'), list):
             raise AgentAPIError(node=node.uuid, status=status, error=body)

@@ -138,7 +138,12 @@ async def write(conf: cfg.ConfigOpts, src: str, src_format: str, target: Target,
     Whole LUN by default; with ``size``, exactly ``size`` bytes from ``src_offset`` of a raw
     ``src`` (or the virtual disk of another format) into ``[offset, offset + size)``.
     """
-    base = [conf.iscsi.qemu_img, 'convert', '-n', '-S', '0', '-p']
+    # -t writeback: qemu-img convert's default cache mode for its target is "unsafe", which
+    # never flushes; the ramdisk's tgtd then leaves the last writes in the machine's page
+    # cache and the reboot that follows loses them (seen on a qemu machine: a config drive
+    # written last was missing). With writeback the final flush reaches tgtd as SYNCHRONIZE
+    # CACHE, which syncs the disk.
+    base = [conf.iscsi.qemu_img, 'convert', '-t', 'writeback', '-n', '-S', '0', '-p']
     if size is None and offset == 0 and src_offset == 0:
         cmd = base + ['-f', src_format, '-O', 'raw', src, target.url]
         where = target.url

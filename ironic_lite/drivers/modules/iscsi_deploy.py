@@ -122,6 +122,7 @@ class ISCSIDeploy(base.DeployInterface):
         if node.provision_state != states.DEPLOYING:
             return
         await task.driver.power.set_power_state(task, states.POWER_OFF)
+        await task.save(power_state=states.POWER_OFF, target_power_state=None)
         key = deploy_key.new_key()
         await task.set_driver_internal_info(**{
             deploy_key.HASH_FIELD: deploy_key.hash_key(key), PROGRESS_FIELD: None,
@@ -140,6 +141,9 @@ class ISCSIDeploy(base.DeployInterface):
         fmt = await image_format.detect_format(dest, href=info['image_source'])
         self._check_fits(node, fmt.virtual_size)
         await task.driver.power.reboot(task)
+        # The API shows what the machine does (seen on a real machine: "power off" while it
+        # ran the ramdisk, until the next power sync).
+        await task.save(power_state=states.POWER_ON, target_power_state=None)
         return states.DEPLOYWAIT
 
     @staticmethod
@@ -239,6 +243,7 @@ class ISCSIDeploy(base.DeployInterface):
             await task.driver.boot.prepare_instance(task)
             await self._notify(task, data)
             await task.driver.power.reboot(task)
+            await task.save(power_state=states.POWER_ON, target_power_state=None)
             await asyncio.to_thread(shutil.rmtree, image_dir(task.res.conf, task.node.uuid),
                                     True)
             await task.set_driver_internal_info(**{deploy_key.HASH_FIELD: None})
