@@ -167,9 +167,20 @@ EXPECTED_FAILURES: dict[tuple[str, str], Expected] = {
        for cls in ('test_allocations.TestAllocations', 'test_allocations.TestBackfill',
                    'test_microversion_enforcement.TestAllocationMicroversions',
                    'test_microversion_enforcement.TestNodeAllocationMicroversions')},
+    **{('tempest', f'{T}test_allocations.TestAllocations.{test}'):
+       Expected(_ALLOCATION_409.replace('the class clean-up deletes', 'the test deletes'),
+                strict=False)
+       for test in ('test_delete_allocation', 'test_delete_allocation_by_name')},
     # The state after a 202.
     **_volume('connector'),
     **_volume('target'),
+    **{('tempest', f'tearDownClass ({T}{cls})'):
+       Expected('the class clean-up deletes a node whose power request (accepted, no wait) '
+                'still holds its lock: DELETE answers 409 "locked" at once, where upstream '
+                'waits [conductor]node_locked_retry_attempts x interval for the lock (issue 8 '
+                '§1, the lead). Depends on timing, so not strict', strict=False)
+       for cls in ('test_volume_connector.TestVolumeConnector',
+                   'test_volume_target.TestVolumeTarget')},
     **{('tempest', f'{T}test_nodestates.{cls}.test_set_node_provision_state'):
        Expected('"provide" right after an accepted "inspect" finds the node still '
                 '"inspecting" (400); upstream answers 202 only after the inspection started '
