@@ -16,7 +16,7 @@ PY=${PYTHON:-python3}
 
 if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
-  "$VENV/bin/pip" install -q -e .
+  "$VENV/bin/pip" install -q -e . -r test-requirements.txt
 fi
 if ! cmp -s "$REQS" "$SUITES_VENV/installed-requirements.txt"; then
   [ -x "$SUITES_VENV/bin/python" ] || "$PY" -m venv "$SUITES_VENV"

@@ -12,6 +12,7 @@ suite's subunit stream. What counts as a failure is decided by the caller
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import os
 import re
@@ -100,7 +101,7 @@ class Deployment:
         transport_url, delete_vhost = services.fresh_rabbit_vhost()
         self._cleanups.append(delete_vhost)
         db_url = None
-        if services.postgresql_available():
+        if services.postgresql_available() and importlib.util.find_spec('psycopg2'):
             db_url, drop = services.fresh_database('postgresql')
             self._cleanups.append(drop)
         self._split = cluster.SplitCluster(transport_url, db_url=db_url, workdir=self.workdir,
