@@ -38,20 +38,6 @@ T = 'ironic_tempest_plugin.tests.api.admin.'
 
 # The one list of known failures, reviewed by the lead: (suite, test id) → why. Each entry
 # names the open work that removes it; remove it in the commit that makes the test pass.
-_NO_V1 = ('served only under /v1: upstream serves paths without the /v1 prefix as v1 and '
-          'the plugin asks for {path} so (issue 8 §2, helper compat)')
-_LATER_VERSION = ('endpoint from a later microversion answers 404 to {method} below it; '
-                  'upstream answers {status} (issue 8 §2, helper compat)')
-_TRAIT_BODY = ('PUT /v1/nodes/{node}/traits/{trait} refuses the empty JSON body {} the plugin '
-               'sends (400 "No body should be provided"); upstream accepts it (issue 8 §2, '
-               'helper compat)')
-_FAKE_RAID_INSPECT = ('fake-hardware has no fake raid and inspect interfaces yet (issue 8 §2, '
-                      'helper compat)')
-_PHYSNET = ('ports of one portgroup may differ in physical_network; upstream answers 409 '
-            '(issue 8 §2, helper compat)')
-_ALLOCATION_409 = ('the class clean-up deletes an allocation the conductor is still processing '
-                   'and gets 409 "changed while the request was processed"; upstream deletes '
-                   'it (issue 8 §2, helper compat). Depends on timing, so not strict')
 _AFTER_POWER_202 = ('volume change right after an accepted power request: the API checks the '
                     'power state before the conductor applied the request; upstream waits for '
                     'it (issue 8 §1, the lead). Depends on timing, so not strict')
@@ -66,111 +52,8 @@ def _volume(kind: str) -> dict[tuple[str, str], Expected]:
             for t in tests}
 
 
+# Issue 8 §2's differences (helper compat) all pass since its merge and left the list.
 EXPECTED_FAILURES: dict[tuple[str, str], Expected] = {
-    # Paths without /v1.
-    ('tempest', f'{T}test_allocations.TestAllocations.test_create_show_allocation'):
-        Expected(_NO_V1.format(path='/nodes/{node}/allocation')),
-    ('tempest', f'{T}test_allocations.TestBackfill.test_backfill_allocation'):
-        Expected(_NO_V1.format(path='/nodes/{node}/allocation')),
-    ('tempest', f'{T}test_allocations.TestBackfill.test_backfill_without_resource_class'):
-        Expected(_NO_V1.format(path='/nodes/{node}/allocation')),
-    ('tempest', f'{T}test_microversion_enforcement.TestNodeAllocationMicroversions'
-                '.test_show_allocation_by_node'):
-        Expected(_NO_V1.format(path='/nodes/{node}/allocation')),
-    ('tempest', f'{T}test_drivers.TestDrivers.test_driver_properties'):
-        Expected(_NO_V1.format(path='/drivers/{driver}/properties')),
-    ('tempest', f'{T}test_nodes.TestNodes.test_get_node_by_instance_uuid'):
-        Expected(_NO_V1.format(path='/nodes/detail?instance_uuid=')),
-    ('tempest', f'{T}test_ports.TestPorts.test_show_port_by_address'):
-        Expected(_NO_V1.format(path='/ports/detail?address=')),
-    # Legacy routes upstream still serves.
-    ('tempest', f'{T}test_drivers.TestDrivers.test_driver_logical_disk_properties'):
-        Expected('no GET /v1/drivers/{driver}/raid/logical_disk_properties (legacy route, '
-                 'and the plugin calls it without /v1) and no fake raid interface (issue 8 '
-                 '§2, helper compat)'),
-    ('tempest', f'{T}test_microversion_enforcement.TestDriverMicroversions'
-                '.test_show_driver_logical_disk_properties'):
-        Expected('no GET /v1/drivers/{driver}/raid/logical_disk_properties: 404 where '
-                 'upstream answers 406 below 1.12 (issue 8 §2, helper compat)'),
-    ('tempest', f'{T}test_nodes.TestNodes.test_get_console'):
-        Expected('no legacy GET /v1/nodes/states/console/{node} (issue 8 §2, helper compat)'),
-    ('tempest', f'{T}test_microversion_enforcement.TestUtilityMicroversions'
-                '.test_ipa_heartbeat'):
-        Expected('no legacy POST /v1/heartbeat with the node in the body (404) (issue 8 §2, '
-                 'helper compat)'),
-    # 404 where upstream answers 405 (write methods) or 406 below the introducing version.
-    ('tempest', f'{T}test_microversion_enforcement.TestAllocationMicroversions'
-                '.test_create_allocations'):
-        Expected(_LATER_VERSION.format(method='POST', status=405)),
-    ('tempest', f'{T}test_microversion_enforcement.TestAllocationMicroversions'
-                '.test_delete_allocations'):
-        Expected(_LATER_VERSION.format(method='DELETE', status=405)),
-    ('tempest', f'{T}test_microversion_enforcement.TestDeployTemplateMicroversions'
-                '.test_create_deploy_template'):
-        Expected(_LATER_VERSION.format(method='POST', status=405)),
-    ('tempest', f'{T}test_microversion_enforcement.TestDeployTemplateMicroversions'
-                '.test_update_deploy_template'):
-        Expected(_LATER_VERSION.format(method='PATCH', status=405)),
-    ('tempest', f'{T}test_microversion_enforcement.TestDeployTemplateMicroversions'
-                '.test_delete_deploy_template'):
-        Expected(_LATER_VERSION.format(method='DELETE', status=405)),
-    ('tempest', f'{T}test_microversion_enforcement.TestNodeTraitsMicroversions'
-                '.test_list_node_traits'):
-        Expected(_LATER_VERSION.format(method='GET /traits', status=406)),
-    ('tempest', f'{T}test_microversion_enforcement.TestNodeTraitsMicroversions'
-                '.test_set_node_traits'):
-        Expected(_LATER_VERSION.format(method='PUT', status=405)),
-    ('tempest', f'{T}test_microversion_enforcement.TestNodeTraitsMicroversions'
-                '.test_add_node_trait'):
-        Expected(_LATER_VERSION.format(method='PUT', status=405)),
-    ('tempest', f'{T}test_nodes.TestNodesTraitsOldApi.test_list_node_traits_old_api'):
-        Expected(_LATER_VERSION.format(method='GET /traits', status=406)),
-    ('tempest', f'{T}test_nodes.TestNodesTraitsOldApi.test_set_node_traits_old_api'):
-        Expected(_LATER_VERSION.format(method='PUT', status=405)),
-    ('tempest', f'{T}test_nodes.TestNodesTraitsOldApi.test_add_node_trait_old_api'):
-        Expected(_LATER_VERSION.format(method='PUT', status=405)),
-    # Traits.
-    ('tempest', f'{T}test_microversion_enforcement.TestNodeTraitsMicroversions'
-                '.test_remove_node_trait'): Expected(_TRAIT_BODY),
-    ('tempest', f'{T}test_microversion_enforcement.TestNodeTraitsMicroversions'
-                '.test_remove_node_traits'): Expected(_TRAIT_BODY),
-    ('tempest', f'{T}test_nodes.TestNodesTraits.test_add_node_trait_duplicate_trait'):
-        Expected(_TRAIT_BODY),
-    ('tempest', f'{T}test_nodes.TestNodesTraits.test_add_node_trait_long'):
-        Expected(_TRAIT_BODY),
-    ('tempest', f'{T}test_nodes.TestNodesTraits.test_add_node_trait_non_existent_node'):
-        Expected(_TRAIT_BODY + '; an unknown node must be 404 before the body is looked at'),
-    # fake raid and inspect interfaces.
-    ('tempest', f'{T}test_nodes.TestHardwareInterfaces.test_reset_interfaces'):
-        Expected(_FAKE_RAID_INSPECT + ': removing inspect_interface leaves no-inspect'),
-    ('tempest', f'{T}test_nodes.TestResetInterfaces.test_reset_interfaces'):
-        Expected(_FAKE_RAID_INSPECT + ': removing inspect_interface leaves no-inspect'),
-    ('tempest', f'{T}test_nodestates.TestNodeStatesV1_12.test_set_node_raid_config'):
-        Expected(_FAKE_RAID_INSPECT + ': "raid is not supported by driver fake-hardware"'),
-    # Other answers that differ from upstream.
-    ('tempest', f'{T}test_nodes.TestNodeFault.test_list_nodes_with_invalid_fault'):
-        Expected('an unknown value of the fault filter lists nodes; upstream answers 400 '
-                 '(issue 8 §2, helper compat)'),
-    ('tempest', f'{T}test_nodestates.TestNodeStatesV1_1.test_list_nodestates'):
-        Expected('at API 1.1 the states view shows provision_state "available"; upstream '
-                 'shows None (issue 8 §2, helper compat)'),
-    ('tempest', f'{T}test_ports_negative.TestPortsNegativeWithPhysicalNetwork'
-                '.test_create_ports_in_portgroup_with_inconsistent_physical_network'):
-        Expected(_PHYSNET),
-    ('tempest', f'{T}test_ports_negative.TestPortsNegativeWithPhysicalNetwork'
-                '.test_update_ports_in_portgroup_with_inconsistent_physical_network'):
-        Expected(_PHYSNET),
-    ('tempest', f'{T}test_ports_negative.TestPortsNegativeWithPhysicalNetwork'
-                '.test_update_ports_in_portgroup_with_inconsistent_physical_network_2'):
-        Expected(_PHYSNET),
-    **{('tempest', f'tearDownClass ({T}{cls})'): Expected(_ALLOCATION_409, strict=False)
-       for cls in ('test_allocations.TestAllocations', 'test_allocations.TestBackfill',
-                   'test_microversion_enforcement.TestAllocationMicroversions',
-                   'test_microversion_enforcement.TestNodeAllocationMicroversions')},
-    **{('tempest', f'{T}test_allocations.TestAllocations.{test}'):
-       Expected(_ALLOCATION_409.replace('the class clean-up deletes', 'the test deletes'),
-                strict=False)
-       for test in ('test_delete_allocation', 'test_delete_allocation_by_name')},
     # The state after a 202.
     **_volume('connector'),
     **_volume('target'),
@@ -181,12 +64,6 @@ EXPECTED_FAILURES: dict[tuple[str, str], Expected] = {
                 '§1, the lead). Depends on timing, so not strict', strict=False)
        for cls in ('test_volume_connector.TestVolumeConnector',
                    'test_volume_target.TestVolumeTarget')},
-    **{('tempest', f'{T}test_nodestates.{cls}.test_set_node_provision_state'):
-       Expected('"provide" right after an accepted "inspect" finds the node still '
-                '"inspecting" (400); upstream answers 202 only after the inspection started '
-                'and lets a dependent request wait for it (issue 8 §1, the lead). Seen in '
-                'split mode; depends on timing, so not strict', strict=False)
-       for cls in ('TestNodeStatesV1_6', 'TestNodeStatesV1_11')},
 }
 
 
