@@ -77,6 +77,13 @@ async def test_delete_frees_the_node(harness):
     await fault(await harness.request('GET', f'/v1/allocations/{again["uuid"]}'), 404)
 
 
+async def test_node_allocation_of_an_unknown_node(harness):
+    # as upstream: GET looks the node up as a list filter (400), DELETE as a resource (404)
+    missing = '1be26c0b-03f2-4d2e-ae87-c02d7f33c123'
+    await fault(await harness.request('GET', f'/v1/nodes/{missing}/allocation'), 400)
+    await fault(await harness.request('DELETE', f'/v1/nodes/{missing}/allocation'), 404)
+
+
 async def test_backfill_patch_owner_and_gating(harness):
     active = await api.active_node(harness, resource_class='rc1')
     await fault(await harness.request('POST', '/v1/allocations', headers=ver('1.57'),

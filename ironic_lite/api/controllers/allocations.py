@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -285,7 +286,12 @@ async def _node_allocation(request: web.Request) -> tuple[models.Node, models.Al
 
 
 async def get_node_allocation(request: web.Request) -> web.Response:
-    node, alloc = await _node_allocation(request)
+    try:
+        node, alloc = await _node_allocation(request)
+    except exception.NodeNotFound as e:
+        # upstream looks the node up as a filter of the allocation list here: an unknown node
+        # is a bad request (404 means the node has no allocation); DELETE answers 404
+        raise exception.NodeNotFound(str(e), code=HTTPStatus.BAD_REQUEST) from None
     return web.json_response(_view(request, alloc, node.uuid, col.show_fields(request, SPEC)))
 
 
