@@ -34,37 +34,12 @@ class Expected:
     strict: bool = True
 
 
-T = 'ironic_tempest_plugin.tests.api.admin.'
 
 # The one list of known failures, reviewed by the lead: (suite, test id) → why. Each entry
 # names the open work that removes it; remove it in the commit that makes the test pass.
-_AFTER_POWER_202 = ('volume change right after an accepted power request: the API checks the '
-                    'power state before the conductor applied the request; upstream waits for '
-                    'it (issue 8 §1, the lead). Depends on timing, so not strict')
-
-
-def _volume(kind: str) -> dict[tuple[str, str], Expected]:
-    tests = (f'delete_volume_{kind}', f'delete_volume_{kind}_error',
-             f'update_volume_{kind}_replace', f'update_volume_{kind}_remove_item',
-             f'update_volume_{kind}_remove_collection', f'update_volume_{kind}_add')
-    cls = f'{T}test_volume_{kind}.TestVolume{kind.capitalize()}'
-    return {('tempest', f'{cls}.test_{t}'): Expected(_AFTER_POWER_202, strict=False)
-            for t in tests}
-
-
-# Issue 8 §2's differences (helper compat) all pass since its merge and left the list.
-EXPECTED_FAILURES: dict[tuple[str, str], Expected] = {
-    # The state after a 202.
-    **_volume('connector'),
-    **_volume('target'),
-    **{('tempest', f'tearDownClass ({T}{cls})'):
-       Expected('the class clean-up deletes a node whose power request (accepted, no wait) '
-                'still holds its lock: DELETE answers 409 "locked" at once, where upstream '
-                'waits [conductor]node_locked_retry_attempts x interval for the lock (issue 8 '
-                '§1, the lead). Depends on timing, so not strict', strict=False)
-       for cls in ('test_volume_connector.TestVolumeConnector',
-                   'test_volume_target.TestVolumeTarget')},
-}
+# Empty: issue 8 §2's differences (helper compat) and the volume/node-delete requests right
+# after an accepted power request (they now wait for it, as upstream's conductor does) pass.
+EXPECTED_FAILURES: dict[tuple[str, str], Expected] = {}
 
 
 def expected(suite: str, test: str, deployment: str) -> Expected | None:

@@ -333,3 +333,31 @@ async def check_provision_request(request: web.Request, node, event: str) -> Non
     if event in ('deploy', 'rebuild') and (node.instance_info or {}).get('traits'):
         instance_traits.check(node.uuid, node.instance_info,
                               await request.app[keys.DB].get_node_traits(node.id))
+
+
+async def wait_unlocked(request: web.Request, node: Any, pending_intent: bool = True) -> Any:
+    """A node whose lock is about to be released (a worker finishing) is waited for with the
+    same bounded retries a conductor uses for its locks; then 409 as upstream answers.
+    With ``pending_intent``, an accepted request not yet started counts as a lock too."""
+    conf = request.app[keys.CONF].conductor
+    db = request.app[keys.DB]
+    for _ in range(conf.node_locked_retry_attempts):
+        if not node.reservation and not (pending_intent and node.intent):
+            return node
+        await asyncio.sleep(conf.node_locked_retry_interval)
+        node = await db.get_node(node.id)
+    return node
+
+
+async def settled_node(request: web.Request, node: Any) -> Any:
+    """The node once the request running on it (lock or accepted intent) ended, within the
+    lock-retry policy, as upstream's conductor waits for a node's lock before it checks a
+    request against it; 409 while it is still busy."""
+    node = await wait_unlocked(request, node)
+    if node.reservation:
+        raise exception.NodeLocked(node=node.uuid, host=node.reservation)
+    if node.intent:
+        raise exception.Conflict(
+            f'Node {node.uuid} has an accepted request ({node.intent}) that is being started; '
+            'please retry once it is processed.')
+    return node

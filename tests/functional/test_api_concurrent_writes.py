@@ -1,6 +1,9 @@
 """Concurrent requests that do not conflict all succeed, one after another (issue 8)."""
 import asyncio
 
+import pytest
+
+from ironic_lite.testing.harness import Harness
 from tests.functional import api_helpers as api
 
 
@@ -55,3 +58,47 @@ async def test_deploy_right_after_provide_finished_is_accepted(harness):
     await harness.drain()
     for node in nodes:
         assert (await api.get_node(harness, node['uuid']))['provision_state'] == 'active'
+
+
+@pytest.fixture
+async def slow_power(sqlite_url):
+    """Power actions that take a moment, as a BMC's do: the request is still running when
+    the client's next request arrives."""
+    h = await Harness(sqlite_url, **{'fake.power_delay': 0.3,
+                                     'conductor.node_locked_retry_interval': 0.2}).start()
+    try:
+        yield h
+    finally:
+        await h.stop()
+
+
+async def test_volume_change_right_after_power_off_waits_for_it(slow_power):
+    """tempest's volume tests: power off (202), then at once change a connector; upstream's
+    conductor waits for the node's lock, then sees the node off."""
+    h = slow_power
+    node = await api.create_node(h, driver='fake-hardware')
+    conn = await api.ok(await h.request('POST', '/v1/volume/connectors', json={
+        'node_uuid': node['uuid'], 'type': 'iqn', 'connector_id': 'iqn.2024-01.org:a'}), 201)
+    for target in ('power on', 'power off'):
+        resp = await h.request('PUT', f'/v1/nodes/{node["uuid"]}/states/power',
+                               json={'target': target})
+        assert resp.status == 202, await resp.text()
+    # the second power request waited for the first: both ran, the node is now going off
+    resp = await h.request('PATCH', f'/v1/volume/connectors/{conn["uuid"]}', json=[
+        {'op': 'replace', 'path': '/connector_id', 'value': 'iqn.2024-01.org:b'}])
+    assert resp.status == 200, await resp.text()
+    resp = await h.request('PUT', f'/v1/nodes/{node["uuid"]}/states/power',
+                           json={'target': 'power on'})
+    assert resp.status == 202
+    resp = await h.request('DELETE', f'/v1/volume/connectors/{conn["uuid"]}')
+    assert resp.status == 400, await resp.text()  # it waited, and the node is on again
+
+
+async def test_node_delete_right_after_power_off_waits_for_it(slow_power):
+    h = slow_power
+    node = await api.create_node(h, driver='fake-hardware')
+    resp = await h.request('PUT', f'/v1/nodes/{node["uuid"]}/states/power',
+                           json={'target': 'power off'})
+    assert resp.status == 202
+    resp = await h.request('DELETE', f'/v1/nodes/{node["uuid"]}')
+    assert resp.status == 204, await resp.text()

@@ -6,7 +6,6 @@ cast to the node's conductor: 202 means the request is durably recorded.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -49,20 +48,6 @@ async def get_states(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-async def _wait_unlocked(request: web.Request, node, pending_intent: bool = True):
-    """A node whose lock is about to be released (a worker finishing) is waited for with the
-    same bounded retries a conductor uses for its locks; then 409 as upstream answers.
-    With ``pending_intent``, an accepted request not yet started counts as a lock too."""
-    conf = request.app[keys.CONF].conductor
-    db = request.app[keys.DB]
-    for _ in range(conf.node_locked_retry_attempts):
-        if not node.reservation and not (pending_intent and node.intent):
-            return node
-        await asyncio.sleep(conf.node_locked_retry_interval)
-        node = await db.get_node(node.id)
-    return node
-
-
 async def _accept(request: web.Request, node, intent: str, args: dict[str, Any],
                   check: Callable[[Any], None] | None = None, **expected: Any):
     """Record the intent with a compare-and-set; translate a lost race into 409.
@@ -77,8 +62,7 @@ async def _accept(request: web.Request, node, intent: str, args: dict[str, Any],
     db = request.app[keys.DB]
     attempts = request.app[keys.CONF].conductor.node_locked_retry_attempts
     for attempt in range(attempts + 1):
-        node = await _wait_unlocked(request, node)
-        _raise_if_busy(node)
+        node = await utils.settled_node(request, node)
         if check is not None:
             check(node)
         values, cas = intents.acceptance(node, intent, args)
@@ -97,15 +81,6 @@ async def _accept(request: web.Request, node, intent: str, args: dict[str, Any],
     raise AssertionError('unreachable')
 
 
-def _raise_if_busy(node) -> None:
-    if node.reservation:
-        raise exception.NodeLocked(node=node.uuid, host=node.reservation)
-    if node.intent:
-        raise exception.Conflict(
-            f'Node {node.uuid} already has an accepted request ({node.intent}) that is '
-            'being started; please retry once it is processed.')
-
-
 async def _settled(request: web.Request, node, check: Callable[[Any], None]):
     """Check a request against the node. One that a running or accepted request makes
     invalid (``provide`` right after ``inspect``) waits for that request within the bounded
@@ -117,8 +92,7 @@ async def _settled(request: web.Request, node, check: Callable[[Any], None]):
     except exception.InvalidStateRequested:
         if not (node.reservation or node.intent):
             raise
-    node = await _wait_unlocked(request, node)
-    _raise_if_busy(node)
+    node = await utils.settled_node(request, node)
     check(node)
     return node
 
@@ -412,7 +386,7 @@ async def vendor_passthru(request: web.Request) -> web.Response:
     # Upstream answers 409 to a locked node (its passthru is a call); a cast to a node that
     # stays locked would be dropped by the conductor after its retries, and a ramdisk's
     # pass_deploy_info lost that way would leave the deploy to time out.
-    node = await _wait_unlocked(request, node, pending_intent=False)
+    node = await utils.wait_unlocked(request, node, pending_intent=False)
     if node.reservation:
         raise exception.NodeLocked(node=node.uuid, host=node.reservation)
     if ramdisk_callback:  # iscsi deploy: state, deploy key and body checked before the cast

@@ -428,7 +428,9 @@ async def _plan_patch(request: web.Request, node: models.Node, patch: list,
 
 
 async def delete_node(request: web.Request) -> web.Response:
-    node = await utils.get_node(request)
+    # a request still running on the node (a power change just accepted) ends first, within
+    # the lock-retry policy, as upstream's conductor waits for the node's lock
+    node = await utils.settled_node(request, await utils.get_node(request))
     if node.protected:
         raise exception.NodeProtected(node=node.uuid)
     # 409 as upstream (its NodeAssociated and InvalidState are conflicts)

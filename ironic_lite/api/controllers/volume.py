@@ -156,7 +156,10 @@ async def show(request: web.Request) -> web.Response:
     return web.json_response(_view(request, kind, obj, node.uuid, fields))
 
 
-def _require_power_off(node: models.Node, action: str) -> None:
+async def _require_power_off(request: web.Request, node: models.Node, action: str) -> None:
+    """As upstream's conductor: the node's running request (a power off just accepted) ends
+    first, within the lock-retry policy; then its power state decides."""
+    node = await utils.settled_node(request, node)
     if node.power_state != 'power off':
         raise errors.NodeNotPoweredOff(action=action, node=node.uuid, state=node.power_state)
 
@@ -174,10 +177,10 @@ async def patch(request: web.Request) -> web.Response:
         if name in changed and changed[name] is None:
             raise exception.InvalidParameterValue(err=f'{name} can not be removed.')
     _check(kind, changed)
-    _require_power_off(node, f'{kind.what} update')
+    await _require_power_off(request, node, f'{kind.what} update')
     if 'node_uuid' in changed:
         node = await col.node_from_body(request, changed.pop('node_uuid'))
-        _require_power_off(node, f'{kind.what} update')
+        await _require_power_off(request, node, f'{kind.what} update')
         changed['node_id'] = node.id
     if changed:
         obj = await db.update_resource(kind.model, obj.id, changed)
@@ -188,7 +191,8 @@ async def delete(request: web.Request) -> web.Response:
     kind = _kind(request)
     obj = await _get(request, kind)
     db = request.app[keys.DB]
-    _require_power_off(await db.get_node(obj.node_id), f'{kind.what} deletion')
+    await _require_power_off(request, await db.get_node(obj.node_id),
+                             f'{kind.what} deletion')
     await db.destroy_resource(kind.model, obj.id)
     return web.Response(status=204)
 
