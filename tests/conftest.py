@@ -41,6 +41,17 @@ def db_url(request, tmp_path):
 
 
 @pytest.fixture
+def pg_url():
+    """A fresh, empty PostgreSQL database (tests that cut its connections, for instance)."""
+    require(services.postgresql_available(), 'PostgreSQL')
+    url, drop = services.fresh_database('postgresql')
+    try:
+        yield url
+    finally:
+        drop()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path):
     return f'sqlite:///{tmp_path}/ironic_lite.sqlite'
 

@@ -13,7 +13,6 @@ import sys
 from oslo_config import cfg
 
 from ironic_lite.cmd import prepare, runtime, startup, wait_for_signal
-from ironic_lite.conductor.service import ConductorService
 
 
 async def upgrade_schema(conf: cfg.ConfigOpts) -> None:
@@ -44,13 +43,7 @@ async def upgrade_schema(conf: cfg.ConfigOpts) -> None:
 
 async def _run(conf) -> None:
     await upgrade_schema(conf)
-    db = await asyncio.to_thread(runtime.connect_db, conf)
-    try:
-        service = ConductorService(conf, db)
-    except BaseException:
-        db.close()
-        raise
-    await service.start()
+    db, service = await runtime.start_conductor(conf)
     api = runtime.ApiServer(conf, db)
     api.ring = service.res.ring
     await api.start()

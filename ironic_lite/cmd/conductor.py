@@ -4,17 +4,10 @@ from __future__ import annotations
 import asyncio
 
 from ironic_lite.cmd import prepare, runtime, startup, wait_for_signal
-from ironic_lite.conductor.service import ConductorService
 
 
 async def _run(conf) -> None:
-    db = await asyncio.to_thread(runtime.connect_db, conf)
-    try:
-        service = ConductorService(conf, db)
-    except BaseException:
-        db.close()
-        raise
-    await service.start()
+    db, service = await runtime.start_conductor(conf)
     print(f'ironic_lite conductor {conf.host} ready', flush=True)
     try:
         await wait_for_signal()

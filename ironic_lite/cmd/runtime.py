@@ -1,7 +1,9 @@
 """Building and running the API and conductor inside one event loop (used by all commands)."""
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from oslo_config import cfg
@@ -13,6 +15,9 @@ from ironic_lite.common import rpc
 from ironic_lite.common.hash_ring import HashRingManager
 from ironic_lite.db.aio import AsyncConnection
 from ironic_lite.rpcapi.conductor import ConductorAPI
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ironic_lite.conductor.service import ConductorService
 
 LOG = logging.getLogger(__name__)
 
@@ -60,3 +65,18 @@ class ApiServer:
 
 def shutdown_transport() -> None:
     rpc.cleanup()
+
+
+async def start_conductor(conf: cfg.ConfigOpts) -> tuple[AsyncConnection, ConductorService]:
+    """Connect to the database and start the conductor service on it: ``(db, service)``.
+    The database connection is closed again when the service cannot be built."""
+    # imported here: ironic-lite-api shares this module and never loads the conductor
+    from ironic_lite.conductor.service import ConductorService
+    db = await asyncio.to_thread(connect_db, conf)
+    try:
+        service = ConductorService(conf, db)
+    except BaseException:
+        db.close()
+        raise
+    await service.start()
+    return db, service

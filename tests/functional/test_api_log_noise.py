@@ -15,7 +15,6 @@ from ironic_lite.conductor import periodics
 from ironic_lite.conf import CONF
 from ironic_lite.testing import services
 from ironic_lite.testing.harness import Harness
-from tests.conftest import require
 from tests.functional import api_helpers as api
 from tests.functional.api_helpers import fault, ok
 
@@ -25,16 +24,6 @@ DEADLINE_S = 30
 def _api_records(caplog):
     return [r for r in caplog.records
             if r.name.startswith(('ironic_lite.api', 'aiohttp'))]
-
-
-@pytest.fixture
-def pg_url():
-    require(services.postgresql_available(), 'postgresql')
-    url, drop = services.fresh_database('postgresql')
-    try:
-        yield url
-    finally:
-        drop()
 
 
 def _admin(sql: str) -> None:

@@ -9,9 +9,8 @@ import time
 import pytest
 import requests
 
-from ironic_lite.testing import processes, services
+from ironic_lite.testing import processes
 from ironic_lite.testing.cluster import SplitCluster
-from tests.conftest import require
 
 pytestmark = pytest.mark.rabbit
 
@@ -20,16 +19,6 @@ HEARTBEAT_TIMEOUT = 4
 RING_RESET = 2
 # slack for a loaded 2-core machine on top of the documented figure (process start-up, polls)
 MARGIN = 8
-
-
-@pytest.fixture
-def pg_url():
-    require(services.postgresql_available(), 'PostgreSQL')
-    url, drop = services.fresh_database('postgresql')
-    try:
-        yield url
-    finally:
-        drop()
 
 
 def _get(cluster, path: str) -> dict:

@@ -12,24 +12,13 @@ import requests
 
 from ironic_lite.common import states
 from ironic_lite.conductor import periodics, task_manager
-from ironic_lite.testing import faults, processes, services
+from ironic_lite.testing import faults, processes
 from ironic_lite.testing.cluster import SplitCluster
 from ironic_lite.testing.harness import Harness
-from tests.conftest import require
 
 pytestmark = pytest.mark.rabbit
 
 HEADERS = {'X-OpenStack-Ironic-API-Version': 'latest', 'X-Auth-Token': 'notused'}
-
-
-@pytest.fixture
-def pg_url():
-    require(services.postgresql_available(), 'PostgreSQL')
-    url, drop = services.fresh_database('postgresql')
-    try:
-        yield url
-    finally:
-        drop()
 
 
 def _node(cluster, uuid: str) -> dict:
