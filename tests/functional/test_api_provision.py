@@ -156,18 +156,18 @@ async def test_locked_node_is_409(harness, casts):
 async def test_request_racing_a_finishing_worker_is_checked_again(harness, casts,
                                                                   monkeypatch):
     """The API waits briefly for a lock that is being released; what it then finds decides."""
-    from ironic_lite.api.controllers import node_actions
+    from ironic_lite.api import utils as api_utils
     node = await api.available_node(harness)
     node_id = (await harness.db.get_node(node['uuid'])).id
     await harness.db.reserve_node('finishing-worker', node_id)
-    original = node_actions._wait_unlocked
+    original = api_utils.wait_unlocked
 
-    async def worker_finishes(request, n):
+    async def worker_finishes(request, n, pending_intent=True):
         await harness.db.update_node(node_id, {'provision_state': 'active'})
         await harness.db.release_node('finishing-worker', node_id)
-        return await original(request, n)
+        return await original(request, n, pending_intent)
 
-    monkeypatch.setattr(node_actions, '_wait_unlocked', worker_finishes)
+    monkeypatch.setattr(api_utils, 'wait_unlocked', worker_finishes)
     casts.clear()
     inner = await fault(await api.provision(harness, node['uuid'], 'active'), 400)
     assert node['uuid'] in inner['faultstring'] and 'active' in inner['faultstring']

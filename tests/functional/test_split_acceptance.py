@@ -189,13 +189,14 @@ def test_conductor_sigkill_leaves_no_node_locked_or_stuck(rabbit_url, tmp_path):
             resp = requests.put(f'{base}/v1/nodes/{u}/states/provision', headers=HEADERS,
                                 json={'target': 'active'}, timeout=10)
             assert resp.status_code == 202
-        # 'deploying' under the conductor's lock: the deploy has started (the accepted
-        # request is consumed in that same update). A node that is only locked may still hold
-        # its request, which the restarted conductor then rightly carries out.
+        # The deploy has started once the conductor logged its first transition (it consumes
+        # the accepted request in that same update). 'deploying' alone is no proof: the
+        # accepting compare-and-set already shows it (issue 8), and a node whose request is
+        # still pending is rightly carried out by the restarted conductor.
+        conductor = cluster.conductors[0]
         processes.wait_for(lambda: all(
-            (lambda n: n['reservation'] and n['provision_state'] == 'deploying')(
-                _get(cluster, f'/v1/nodes/{u}')) for u in uuids[:2]),
-            what='deploys in progress')
+            f'Node {u} moved from available to deploying' in conductor.log_tail(2000)
+            for u in uuids[:2]), what='deploys in progress')
         cluster.conductors[0].kill()
         # accepted while no conductor runs: must not be lost either
         resp = requests.put(f'{base}/v1/nodes/{uuids[2]}/states/power', headers=HEADERS,
