@@ -64,11 +64,17 @@ async def do_allocate(res: Resources, allocation_id: str) -> None:
     LOG.info('Allocation %s got node %s', alloc.uuid, node.uuid)
 
 
+def _still_allocating(alloc: models.Allocation) -> dict:
+    # the UUID too: SQLite reuses the id of a deleted last row, so a stale id may already name
+    # an allocation created after this one was deleted
+    return {'state': ALLOCATING, 'uuid': alloc.uuid}
+
+
 async def _fail(res: Resources, alloc: models.Allocation, message: str) -> None:
     try:
         await res.db.update_resource(models.Allocation, alloc.id,
                                      {'state': ERROR, 'last_error': message},
-                                     expected={'state': ALLOCATING})
+                                     expected=_still_allocating(alloc))
     except (errors.AllocationNotFound, errors.InvalidState):
         pass  # deleted or processed meanwhile
 
@@ -87,7 +93,7 @@ async def _pick_node(res: Resources, alloc: models.Allocation) -> models.Node | 
                 try:
                     await res.db.update_resource(
                         models.Allocation, alloc.id, {'node_id': task.node.id, 'state': ACTIVE},
-                        expected={'state': ALLOCATING})
+                        expected=_still_allocating(alloc))
                 except errors.NodeAlreadyAllocated:
                     continue
                 except (errors.AllocationNotFound, errors.InvalidState):

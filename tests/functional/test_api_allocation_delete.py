@@ -109,3 +109,24 @@ async def test_release_rules_are_upstreams(harness):
     await harness.db.update_node(row.id, {'maintenance': True})
     assert (await harness.request('DELETE', f'/v1/allocations/{alloc["uuid"]}')).status == 204
     assert await harness.db.count_resources(models.Allocation, {}) == 0
+
+
+async def test_stale_processing_never_touches_a_newer_allocation(harness):
+    """SQLite reuses the id of a deleted last row: a conductor still processing a deleted
+    allocation must not write its outcome into the one created after it (tempest saw
+    "allocation B failed: no nodes match … of allocation A")."""
+    from ironic_lite.conductor import allocations
+    first = await ok(await harness.request('POST', '/v1/allocations',
+                                           json={'resource_class': 'rc-none'}), 201)
+    await harness.drain()
+    stale = await harness.db.get_resource(models.Allocation, first['uuid'])
+    await ok(await harness.request('DELETE', f'/v1/allocations/{first["uuid"]}'), 204)
+    second = await ok(await harness.request('POST', '/v1/allocations', json={
+        'resource_class': 'rc-other'}), 201)
+    fresh = await harness.db.get_resource(models.Allocation, second['uuid'])
+    await harness.db.update_resource(models.Allocation, fresh.id, {'state': 'allocating'})
+    stale.id = fresh.id  # what a reused id looks like to the stale processing
+    stale.state = 'allocating'
+    await allocations._fail(harness.res, stale, 'stale outcome')
+    shown = await ok(await harness.request('GET', f'/v1/allocations/{second["uuid"]}'))
+    assert shown['last_error'] != 'stale outcome', shown
