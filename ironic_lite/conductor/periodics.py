@@ -25,11 +25,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from ironic_lite.common import db_outage as outage
 from ironic_lite.common import exception, log_limit, states
 from ironic_lite.conductor import allocations, deployments, intents, utils
 from ironic_lite.conductor.resources import Resources
 from ironic_lite.conductor.task_manager import acquire, adopt_orphaned_lock
-from ironic_lite.db import models, outage
+from ironic_lite.db import models
 
 LOG = logging.getLogger(__name__)
 # A failing task fails the same way every period: one line per task and kind every minute.

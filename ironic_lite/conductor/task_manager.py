@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 import tenacity
 
 from ironic_lite.common import exception, states
+from ironic_lite.common.db_outage import is_unavailable
 from ironic_lite.conductor import utils
 from ironic_lite.conductor.workers import Slot
 from ironic_lite.db import models
-from ironic_lite.db.outage import is_unavailable
 from ironic_lite.drivers.task import WorkerFn
 
 if TYPE_CHECKING:  # pragma: no cover
