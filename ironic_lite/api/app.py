@@ -25,7 +25,13 @@ from ironic_lite.api import (
 )
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import (
+    allocations,
+    bios,
+    chassis,
+    conductors,
+    deploy_templates,
     drivers,
+    events,
     node_actions,
     node_console,
     node_management,
@@ -33,11 +39,12 @@ from ironic_lite.api.controllers import (
     node_traits,
     node_vifs,
     nodes,
+    portgroups,
     ports,
     ramdisk,
     root,
+    volume,
 )
-from ironic_lite.api.controllers.resources import ROUTES as RESOURCE_ROUTES
 from ironic_lite.db.aio import AsyncConnection
 from ironic_lite.rpcapi.conductor import ConductorAPI
 
@@ -83,7 +90,9 @@ def create_app(conf: cfg.ConfigOpts, db: AsyncConnection, rpcapi: ConductorAPI) 
         root.ROUTES + nodes.ROUTES + node_actions.ROUTES + ports.ROUTES + drivers.ROUTES
         + node_management.ROUTES + node_console.ROUTES + node_traits.ROUTES + node_vifs.ROUTES
         + node_raid.ROUTES
-        + RESOURCE_ROUTES + ramdisk.ROUTES + openapi.ROUTES
+        + chassis.ROUTES + portgroups.ROUTES + volume.ROUTES + bios.ROUTES + conductors.ROUTES
+        + allocations.ROUTES + events.ROUTES + deploy_templates.ROUTES
+        + ramdisk.ROUTES + openapi.ROUTES
     ):
         _route(app, method, path, handler)
     path_aliases.register(app.router)
