@@ -192,6 +192,11 @@ class TakeOver:
 
 async def run_forever(name: str, interval: float,
                       fn: Callable[[], Awaitable[object]]) -> None:
+    """Run ``fn`` every ``interval`` seconds on the event loop until cancelled.
+
+    Not futurist's periodics: they run synchronous callables in their own threads, while these
+    tasks are coroutines that must run on the conductor's event loop (the futurist dependency
+    was dropped for that reason)."""
     while True:
         await asyncio.sleep(interval)
         try:
