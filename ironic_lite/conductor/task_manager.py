@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import tenacity
 
-from ironic_lite.common import exception, states
+from ironic_lite.common import exception, lock_wait, states
 from ironic_lite.conductor import utils
 from ironic_lite.conductor.workers import Slot
 from ironic_lite.db import models
@@ -132,13 +132,9 @@ class TaskManager:
         await self.release_resources()
 
     async def _lock(self, node_ident: int | str) -> None:
-        conf = self.res.conf.conductor
-        stop = (tenacity.stop_never if self.patient
-                else tenacity.stop_after_attempt(conf.node_locked_retry_attempts + 1))
-        retrying = tenacity.AsyncRetrying(
-            retry=tenacity.retry_if_exception_type(exception.NodeLocked),
-            stop=stop, wait=tenacity.wait_fixed(conf.node_locked_retry_interval),
-            reraise=True)
+        retrying = lock_wait.retrying(
+            self.res.conf, tenacity.retry_if_exception_type(exception.NodeLocked),
+            patient=self.patient)
         # Counted as held from before the reservation is written: a reservation that commits
         # while its answer is lost is then orphaned, never mistaken for a live task's.
         self.res.held.add(node_ident)
