@@ -2,9 +2,12 @@
 
 ::
 
-    async with acquire(conductor, node_id, purpose='node deployment') as task:
+    async with acquire(res, node_id, purpose='node deployment') as task:
         task.reserve_worker()
         await task.process_event('deploy', callback=do_deploy)
+
+``TaskManager`` implements the drivers' task contract (:class:`ironic_lite.drivers.task.Task`):
+drivers see only that part of it; the rest (``res``, locks, ``accepted``) is the conductor's.
 
 Exclusive locks are the node's ``reservation`` column, taken with a single compare-and-set
 statement and retried on NodeLocked (``[conductor]node_locked_retry_*``; *patient* tasks wait
@@ -31,13 +34,16 @@ from ironic_lite.conductor import utils
 from ironic_lite.conductor.workers import Slot
 from ironic_lite.db import models
 from ironic_lite.db.outage import is_unavailable
+from ironic_lite.drivers.task import WorkerFn
 
 if TYPE_CHECKING:  # pragma: no cover
+    from oslo_config import cfg
+
     from ironic_lite.conductor.resources import Resources
+    from ironic_lite.db.aio import AsyncConnection
+    from ironic_lite.drivers.factory import Driver
 
 LOG = logging.getLogger(__name__)
-
-WorkerFn = Callable[..., Awaitable[None]]
 
 # How long a task keeps retrying the writes that end it (its failure record, its lock release)
 # while the database is unreachable, before leaving them to the periodic recovery.
@@ -90,7 +96,7 @@ class TaskManager:
         self.context = context or {}
         self.node: models.Node = None  # type: ignore[assignment]
         self.ports: list[models.Port] = []
-        self.driver = None
+        self.driver: Driver = None  # type: ignore[assignment]
         self._slot: Slot | None = None
         self._spawn: tuple[WorkerFn, tuple, dict] | None = None
         self._locked = False
@@ -98,6 +104,14 @@ class TaskManager:
         # (event, provision state before it) of an accepted request whose first transition
         # the API's accepting compare-and-set already made (common/intents.py)
         self.accepted: tuple[str, str] | None = None
+
+    @property
+    def conf(self) -> cfg.ConfigOpts:
+        return self.res.conf
+
+    @property
+    def db(self) -> AsyncConnection:
+        return self.res.db
 
     @property
     def source_state(self) -> str:

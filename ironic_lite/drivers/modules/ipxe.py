@@ -13,8 +13,8 @@ import os
 
 from oslo_config import cfg
 
-from ironic_lite.common import dhcp, exception
-from ironic_lite.drivers.modules import pxe, pxe_utils
+from ironic_lite.common import exception
+from ironic_lite.drivers.modules import dhcp, pxe, pxe_utils
 
 BOOT_SCRIPT_NAME = 'boot.ipxe'
 

@@ -95,7 +95,7 @@ class ISCSIDeploy(base.DeployInterface):
         return {}
 
     async def validate(self, task) -> None:
-        node, conf = task.node, task.res.conf
+        node, conf = task.node, task.conf
         await task.driver.boot.validate(task)
         info = node.instance_info or {}
         if not info.get('image_source'):
@@ -131,7 +131,7 @@ class ISCSIDeploy(base.DeployInterface):
             'deployment_key': key, 'iscsi_target_iqn': IQN_PREFIX + node.uuid})
 
     async def deploy(self, task) -> str | None:
-        node, conf = task.node, task.res.conf
+        node, conf = task.node, task.conf
         info = node.instance_info or {}
         dest = image_path(conf, node.uuid)
         await asyncio.to_thread(os.makedirs, image_dir(conf, node.uuid), exist_ok=True)
@@ -162,7 +162,7 @@ class ISCSIDeploy(base.DeployInterface):
         await task.driver.power.set_power_state(task, states.POWER_OFF)
 
     async def clean_up(self, task) -> None:
-        await asyncio.to_thread(shutil.rmtree, image_dir(task.res.conf, task.node.uuid), True)
+        await asyncio.to_thread(shutil.rmtree, image_dir(task.conf, task.node.uuid), True)
         await task.driver.boot.clean_up_ramdisk(task)
         await task.driver.boot.clean_up_instance(task)
         await task.set_driver_internal_info(**{deploy_key.HASH_FIELD: None})
@@ -218,7 +218,7 @@ class ISCSIDeploy(base.DeployInterface):
     # -- the work ------------------------------------------------------------------------
     async def _continue_deploy(self, task, data: dict) -> None:
         try:
-            node, conf = task.node, task.res.conf
+            node, conf = task.node, task.conf
             target = disk_writer.Target(
                 address=data['address'], port=int(data.get('port') or conf.iscsi.portal_port),
                 iqn=data.get('iqn') or IQN_PREFIX + node.uuid, lun=int(data.get('lun') or 1))
@@ -226,7 +226,7 @@ class ISCSIDeploy(base.DeployInterface):
                 task, image_path(conf, node.uuid), target, is_whole_disk(node),
                 self._progress_saver(task))
             await task.set_driver_internal_info(**values)
-            node, conf = task.node, task.res.conf
+            node, conf = task.node, task.conf
             local = pxe_utils.boot_option(node, conf) == 'local'
             if local and not is_whole_disk(node):
                 # The ramdisk installs the boot loader, then posts
@@ -244,7 +244,7 @@ class ISCSIDeploy(base.DeployInterface):
             await self._notify(task, data)
             await task.driver.power.reboot(task)
             await task.save(power_state=states.POWER_ON, target_power_state=None)
-            await asyncio.to_thread(shutil.rmtree, image_dir(task.res.conf, task.node.uuid),
+            await asyncio.to_thread(shutil.rmtree, image_dir(task.conf, task.node.uuid),
                                     True)
             await task.set_driver_internal_info(**{deploy_key.HASH_FIELD: None})
             await deploy_utils.finish_deploy(task)  # remaining deploy steps, then active
@@ -253,7 +253,7 @@ class ISCSIDeploy(base.DeployInterface):
             await self._fail(task, e)
 
     async def _notify(self, task, data: dict) -> None:
-        conf = task.res.conf
+        conf = task.conf
         port = int(data.get('notify_port') or conf.iscsi.ramdisk_notify_port)
         await notify_ramdisk(data['address'], port, conf.iscsi.notify_timeout)
 
