@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from ironic_lite.common import exception, log_limit, states
-from ironic_lite.conductor import allocations, deployments, intents, utils
+from ironic_lite.conductor import allocations, deployments, intent_runner, utils
 from ironic_lite.conductor.resources import Resources
 from ironic_lite.conductor.task_manager import acquire, adopt_orphaned_lock
 from ironic_lite.db import models, outage
@@ -67,7 +67,7 @@ async def redrive_intents(res: Resources, min_age: float | None = None) -> int:
             break
         LOG.info('Starting accepted %s of node %s (its request message was not handled)',
                  node.intent, node.uuid)
-        started += await intents.run_intent(res, node.id)
+        started += await intent_runner.run_intent(res, node.id)
     return started
 
 

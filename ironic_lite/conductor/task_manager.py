@@ -102,7 +102,7 @@ class TaskManager:
         self._locked = False
         self._adopted = False
         # (event, provision state before it) of an accepted request whose first transition
-        # the API's accepting compare-and-set already made (common/intents.py)
+        # the API's accepting compare-and-set already made (common/intent_acceptance.py)
         self.accepted: tuple[str, str] | None = None
 
     @property

@@ -1,8 +1,9 @@
 """Node sub-resources that act: states (provision, power), maintenance, validate, boot device,
 vendor passthru.
 
-State changes are accepted with a compare-and-set on the node (``common/intents.py``) and then
-cast to the node's conductor: 202 means the request is durably recorded.
+State changes are accepted with a compare-and-set on the node
+(``common/intent_acceptance.py``) and then cast to the node's conductor: 202 means the request
+is durably recorded.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from oslo_utils import strutils
 from ironic_lite.api import deploy_callback, keys, utils, views
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import drivers
-from ironic_lite.common import boot_devices, exception, intents, states
+from ironic_lite.common import boot_devices, exception, intent_acceptance, states
 
 LOG = logging.getLogger(__name__)
 
@@ -52,8 +53,9 @@ async def _accept(request: web.Request, node, intent: str, args: dict[str, Any],
                   check: Callable[[Any], None] | None = None, **expected: Any):
     """Record the intent with a compare-and-set; translate a lost race into 409.
 
-    The compare-and-set makes the request's first state transition (``common/intents.py``),
-    so the answer and every later read show the operation under way. A node locked by a
+    The compare-and-set makes the request's first state transition
+    (``common/intent_acceptance.py``), so the answer and every later read show the operation
+    under way. A node locked by a
     finishing worker, or changed between the read and the write, is re-read and tried again
     within the conductor's bounded lock-retry policy; ``check`` re-validates the request
     against each fresh read, so a node that moved on gets upstream's answer for its new
@@ -65,7 +67,7 @@ async def _accept(request: web.Request, node, intent: str, args: dict[str, Any],
         node = await utils.settled_node(request, node)
         if check is not None:
             check(node)
-        values, cas = intents.acceptance(node, intent, args)
+        values, cas = intent_acceptance.acceptance(node, intent, args)
         cas.update(expected)
         try:
             return await db.update_node(node.id, values, cas)
@@ -268,7 +270,7 @@ async def set_power_state(request: web.Request) -> web.Response:
     node = await _settled(request, node, check)
     rpcapi = request.app[keys.RPCAPI]
     await rpcapi.host_for(node)
-    node = await _accept(request, node, intents.POWER,
+    node = await _accept(request, node, intent_acceptance.POWER,
                          {'power_state': target, 'timeout': timeout}, check)
     await _cast_recorded(node, f'power {target}',
                          rpcapi.change_node_power_state(node, target, timeout))
