@@ -17,7 +17,7 @@ from typing import Any
 
 from ironic_lite.common import configdrive as configdrive_builder
 from ironic_lite.common import exception, states
-from ironic_lite.common.intents import CLEARED
+from ironic_lite.common.intent_acceptance import CLEARED
 from ironic_lite.conductor import cleaning, steps, utils
 from ironic_lite.drivers import deploy_utils
 

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 
 from ironic_lite.common import db_outage as outage
 from ironic_lite.common import exception, log_limit, states
-from ironic_lite.conductor import allocations, deployments, intents, utils
+from ironic_lite.conductor import allocations, deployments, intent_runner, utils
 from ironic_lite.conductor.env import ConductorEnv
 from ironic_lite.conductor.task_manager import acquire, adopt_orphaned_lock
 from ironic_lite.db import models
@@ -68,7 +68,7 @@ async def redrive_intents(res: ConductorEnv, min_age: float | None = None) -> in
             break
         LOG.info('Starting accepted %s of node %s (its request message was not handled)',
                  node.intent, node.uuid)
-        started += await intents.run_intent(res, node.id)
+        started += await intent_runner.run_intent(res, node.id)
     return started
 
 
@@ -193,6 +193,11 @@ class TakeOver:
 
 async def run_forever(name: str, interval: float,
                       fn: Callable[[], Awaitable[object]]) -> None:
+    """Run ``fn`` every ``interval`` seconds on the event loop until cancelled.
+
+    Not futurist's periodics: they run synchronous callables in their own threads, while these
+    tasks are coroutines that must run on the conductor's event loop (the futurist dependency
+    was dropped for that reason)."""
     while True:
         await asyncio.sleep(interval)
         try:

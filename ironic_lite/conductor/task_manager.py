@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import tenacity
 
-from ironic_lite.common import exception, states
+from ironic_lite.common import exception, lock_wait, states
 from ironic_lite.common.db_outage import is_unavailable
 from ironic_lite.conductor import utils
 from ironic_lite.conductor.workers import Slot
@@ -102,7 +102,7 @@ class TaskManager:
         self._locked = False
         self._adopted = False
         # (event, provision state before it) of an accepted request whose first transition
-        # the API's accepting compare-and-set already made (common/intents.py)
+        # the API's accepting compare-and-set already made (common/intent_acceptance.py)
         self.accepted: tuple[str, str] | None = None
 
     @property
@@ -146,13 +146,9 @@ class TaskManager:
         await self.release_resources()
 
     async def _lock(self, node_ident: int | str) -> None:
-        conf = self.res.conf.conductor
-        stop = (tenacity.stop_never if self.patient
-                else tenacity.stop_after_attempt(conf.node_locked_retry_attempts + 1))
-        retrying = tenacity.AsyncRetrying(
-            retry=tenacity.retry_if_exception_type(exception.NodeLocked),
-            stop=stop, wait=tenacity.wait_fixed(conf.node_locked_retry_interval),
-            reraise=True)
+        retrying = lock_wait.retrying(
+            self.res.conf, tenacity.retry_if_exception_type(exception.NodeLocked),
+            patient=self.patient)
         # Counted as held from before the reservation is written: a reservation that commits
         # while its answer is lost is then orphaned, never mistaken for a live task's.
         self.res.held.add(node_ident)

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ironic_lite.common import exception, states
-from ironic_lite.common.intents import CLEARED
+from ironic_lite.common.intent_acceptance import CLEARED
 from ironic_lite.drivers import base
 
 LOG = logging.getLogger(__name__)

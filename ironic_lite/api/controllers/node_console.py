@@ -5,6 +5,8 @@ from aiohttp import web
 from oslo_utils import strutils
 
 from ironic_lite.api import keys, utils
+from ironic_lite.api.route import NODE, Route
+from ironic_lite.api.schemas.nodes import CONSOLE
 from ironic_lite.common import exception
 
 
@@ -46,6 +48,7 @@ async def set_console(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    ('GET', '/v1/nodes/{node_ident}/states/console', get_console),
-    ('PUT', '/v1/nodes/{node_ident}/states/console', set_console),
+    Route('GET', NODE + '/states/console', get_console, 'baremetal:node:get_console'),
+    Route('PUT', NODE + '/states/console', set_console, 'baremetal:node:set_console_state',
+          body=CONSOLE),
 ]
