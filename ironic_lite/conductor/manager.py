@@ -23,7 +23,7 @@ from ironic_lite.conductor import (
     vifs,
 )
 from ironic_lite.conductor import traits as _traits
-from ironic_lite.conductor.resources import Resources
+from ironic_lite.conductor.env import ConductorEnv
 from ironic_lite.conductor.task_manager import acquire
 from ironic_lite.conf.default import INTERFACE_TYPES
 
@@ -44,7 +44,7 @@ CALLS = ('validate_driver_interfaces', 'get_node_with_token', 'get_driver_proper
 class ConductorManager:
     RPC_API_VERSION = '1.2'  # history in rpcapi/conductor.py
 
-    def __init__(self, res: Resources):
+    def __init__(self, res: ConductorEnv):
         self.res = res
 
     # -- casts: the accepted intent in the database says what to do ----------------------

@@ -30,16 +30,16 @@ from typing import TYPE_CHECKING, Any
 import tenacity
 
 from ironic_lite.common import exception, lock_wait, states
+from ironic_lite.common.db_outage import is_unavailable
 from ironic_lite.conductor import utils
 from ironic_lite.conductor.workers import Slot
 from ironic_lite.db import models
-from ironic_lite.db.outage import is_unavailable
 from ironic_lite.drivers.task import WorkerFn
 
 if TYPE_CHECKING:  # pragma: no cover
     from oslo_config import cfg
 
-    from ironic_lite.conductor.resources import Resources
+    from ironic_lite.conductor.env import ConductorEnv
     from ironic_lite.db.aio import AsyncConnection
     from ironic_lite.drivers.factory import Driver
 
@@ -65,14 +65,14 @@ async def retry_end_write(fn: Callable[..., Awaitable[Any]], *args: Any, **kwarg
     return await retrying(fn, *args, **kwargs)
 
 
-def acquire(res: Resources, node_id: int | str, *, shared: bool = False, purpose: str = '',
+def acquire(res: ConductorEnv, node_id: int | str, *, shared: bool = False, purpose: str = '',
             patient: bool = False, context: dict | None = None) -> TaskManager:
     """A task on ``node_id`` (id, UUID or name); use as ``async with``."""
     return TaskManager(res, node_id, shared=shared, purpose=purpose, patient=patient,
                        context=context)
 
 
-def adopt_orphaned_lock(res: Resources, node: models.Node, purpose: str) -> TaskManager:
+def adopt_orphaned_lock(res: ConductorEnv, node: models.Node, purpose: str) -> TaskManager:
     """A task over a lock the database shows in this conductor's name but that no task of
     this process holds (``res.held.orphaned(node, …)`` was just checked, on this same tick of
     the event loop). Its writes still require the reservation; it loads no driver."""
@@ -86,7 +86,7 @@ def adopt_orphaned_lock(res: Resources, node: models.Node, purpose: str) -> Task
 
 
 class TaskManager:
-    def __init__(self, res: Resources, node_id: int | str, *, shared: bool, purpose: str,
+    def __init__(self, res: ConductorEnv, node_id: int | str, *, shared: bool, purpose: str,
                  patient: bool, context: dict | None):
         self.res = res
         self.node_ident = node_id
