@@ -38,6 +38,7 @@ import uuid
 import weakref
 from typing import Any
 
+import tenacity
 from oslo_config import cfg
 
 from ironic_lite.common import exception, image_format
@@ -199,18 +200,28 @@ class ImageCache(MasterDirectory):
         # access to the configured paths.
         await asyncio.to_thread(os.makedirs, os.path.join(self.master_dir, _LOCK_DIR),
                                 exist_ok=True)
-        for _ in range(3):
+
+        async def fetch_and_link() -> bool:
             await self._ensure_master_shared(key, href, checksum, force_raw, progress)
             lock = self._lock(key)
             await lock.acquire(exclusive=False)  # no one replaces or deletes it meanwhile
             try:
-                if await asyncio.to_thread(_hardlink_replace, self.master_path(key), dest_path):
-                    return self.master_path(key)
+                return await asyncio.to_thread(_hardlink_replace, self.master_path(key),
+                                               dest_path)
             finally:
                 lock.release()
+
+        def log_vanished(state: tenacity.RetryCallState) -> None:
             LOG.info('Master %s of %s vanished before it was linked; fetching again', key, href)
-        raise exception.ImageDownloadFailed(
-            image_href=href, reason='the cached master kept disappearing (cache too small?)')
+
+        linked = await tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_result(lambda linked: not linked),
+            stop=tenacity.stop_after_attempt(3), before_sleep=log_vanished,
+            retry_error_callback=lambda _: False)(fetch_and_link)
+        if not linked:
+            raise exception.ImageDownloadFailed(
+                image_href=href, reason='the cached master kept disappearing (cache too small?)')
+        return self.master_path(key)
 
     def _busy_keys(self) -> set[str]:
         return {key for (mdir, key) in _INFLIGHT if mdir == self.master_dir}

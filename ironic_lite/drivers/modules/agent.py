@@ -27,6 +27,8 @@ import os
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
+import tenacity
+
 from ironic_lite.common import exception, states
 from ironic_lite.common import image_cache as cache
 from ironic_lite.common import image_service as images
@@ -268,11 +270,14 @@ class AgentDeploy(base.DeployInterface):
             LOG.info('Node %s: soft power off through the agent failed (%s); using the '
                      'power interface', task.node.uuid, e)
         else:
-            for attempt in range(conf.post_deploy_get_power_state_retries):
-                if await task.driver.power.get_power_state(task) == states.POWER_OFF:
+            if conf.post_deploy_get_power_state_retries > 0:
+                polls = tenacity.AsyncRetrying(
+                    retry=tenacity.retry_if_result(lambda state: state != states.POWER_OFF),
+                    stop=tenacity.stop_after_attempt(conf.post_deploy_get_power_state_retries),
+                    wait=tenacity.wait_fixed(conf.post_deploy_get_power_state_retry_interval),
+                    retry_error_callback=lambda _: None)
+                if await polls(task.driver.power.get_power_state, task) == states.POWER_OFF:
                     return
-                if attempt + 1 < conf.post_deploy_get_power_state_retries:
-                    await asyncio.sleep(conf.post_deploy_get_power_state_retry_interval)
         await task.driver.power.set_power_state(task, states.POWER_OFF)
 
     async def _fail(self, task: TaskManager, message: str) -> None:
