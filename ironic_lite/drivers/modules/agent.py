@@ -94,6 +94,19 @@ def _unlink(path: str) -> None:
 class AgentDeploy(base.DeployInterface):
     """Deploy through the IPA protocol (``direct``)."""
 
+    def __init__(self) -> None:
+        self._agent: agent_client.AgentClient | None = None
+
+    def _agent_client(self, task: TaskManager) -> agent_client.AgentClient:
+        """This conductor's agent client (one per loaded interface, so per conductor)."""
+        if self._agent is None:
+            self._agent = agent_client.AgentClient(task.res.conf)
+        return self._agent
+
+    async def close(self) -> None:
+        if self._agent is not None:
+            await self._agent.close()
+
     def get_properties(self) -> dict[str, str]:
         return dict(PROPERTIES)
 
@@ -191,7 +204,7 @@ class AgentDeploy(base.DeployInterface):
             LOG.debug('Heartbeat of node %s in %s: nothing to do', node.uuid,
                       node.provision_state)
             return
-        client = agent_client.AgentClient(task.res.conf)
+        client = self._agent_client(task)
         info = node.driver_internal_info or {}
         try:
             if not info.get('agent_deploy_started'):
@@ -265,7 +278,7 @@ class AgentDeploy(base.DeployInterface):
     async def _power_off(self, task: TaskManager) -> None:
         conf = task.res.conf.agent
         try:
-            await agent_client.AgentClient(task.res.conf).power_off(task.node)
+            await self._agent_client(task).power_off(task.node)
         except Exception as e:  # the agent may drop the connection while powering off
             LOG.info('Node %s: soft power off through the agent failed (%s); using the '
                      'power interface', task.node.uuid, e)
