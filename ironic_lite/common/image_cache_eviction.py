@@ -20,8 +20,9 @@ import logging
 import os
 import re
 import time
-import uuid
 from collections.abc import Iterator
+
+from ironic_lite.common import fileutils
 
 LOG = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class MasterDirectory:
 
     def _temp_path(self, key: str, what: str) -> str:
         # Dot-prefixed and carrying the key: clean-up recognises leftovers of a crash.
-        return os.path.join(self.master_dir, f'.{key}.{uuid.uuid4().hex[:8]}.{what}')
+        return fileutils.temp_path(self.master_path(key), what)
 
     def _busy_keys(self) -> set[str]:
         """Keys being fetched right now in this process (spared by clean-up)."""
