@@ -6,7 +6,8 @@ cancellation) leaves nothing behind. Temporary names are dot-prefixed and carry 
 destination's name, so a crash's leftovers are recognisable (the image cache's clean-up finds
 them by the key in the name). Blocking calls: run them in a thread, except where a caller
 deliberately stays on the event loop (``os.replace`` and ``os.unlink`` are instant, and a
-cancellation can then never leave a file nobody knows about).
+cancellation can then never leave a file nobody knows about). Not oslo.utils'
+``fileutils.remove_path_on_error``: it cleans up on ``Exception`` only, not on a cancellation.
 """
 from __future__ import annotations
 

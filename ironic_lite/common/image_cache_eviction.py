@@ -22,6 +22,8 @@ import re
 import time
 from collections.abc import Iterator
 
+import tenacity
+
 from ironic_lite.common import fileutils
 
 LOG = logging.getLogger(__name__)
@@ -48,7 +50,14 @@ def _allocated(st: os.stat_result) -> int:
 
 
 class _FileLock:
-    """``flock`` on a per-key lock file; polled so no thread ever blocks waiting for it."""
+    """``flock`` on a per-key lock file; polled so no thread ever blocks waiting for it.
+
+    Not fasteners (nor oslo.concurrency, built on it), neither of which this project declares:
+    their inter-process locks are POSIX ``lockf`` record locks, which belong to the process —
+    two holders in one process never exclude each other, and closing any descriptor of the
+    file drops them all. Here one conductor's clean-up must skip a master that its own fetch
+    is linking, so the lock must be per descriptor: ``flock``. Their waits also block a thread.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -65,10 +74,11 @@ class _FileLock:
         return True
 
     async def acquire(self, exclusive: bool = True) -> None:
-        delay = 0.005
-        while not self.try_acquire(exclusive):
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.25)
+        """Wait for the lock: tries 5 ms apart at first, doubling up to 250 ms."""
+        await tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_result(lambda got: not got), stop=tenacity.stop_never,
+            wait=tenacity.wait_exponential(multiplier=0.005, max=0.25),
+        )(self.try_acquire, exclusive)
 
     def release(self) -> None:
         if self.fd is not None:
