@@ -100,6 +100,11 @@ class BaseInterface(abc.ABC):
         """driver_info keys this interface reads, with a description (driver properties)."""
         return {}
 
+    async def close(self) -> None:
+        """Release what this interface keeps for its conductor's life (an HTTP session);
+        called once when the conductor stops. Nothing by default."""
+        return None
+
     @abc.abstractmethod
     async def validate(self, task: Task) -> None:
         """Raise InvalidParameterValue / MissingParameterValue naming what is wrong."""
