@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from ironic_lite.common import exception, log_limit, states
-from ironic_lite.conductor import allocations, deployments, intents, utils
+from ironic_lite.conductor import allocations, intents, step_runner, utils
 from ironic_lite.conductor.resources import Resources
 from ironic_lite.conductor.task_manager import acquire, adopt_orphaned_lock
 from ironic_lite.db import models, outage
@@ -114,10 +114,10 @@ async def check_deploy_timeouts(res: Resources) -> None:
                     continue
                 if n.maintenance:
                     continue
-                await deployments.fail_deploy(
-                    task, f'Timeout reached while waiting for callback for node {n.uuid} '
-                          f'(no ramdisk callback in {timeout} seconds, '
-                          f'[conductor]deploy_callback_timeout).')
+                await task.fail_steps(
+                    f'Timeout reached while waiting for callback for node {n.uuid} '
+                    f'(no ramdisk callback in {timeout} seconds, '
+                    f'[conductor]deploy_callback_timeout).')
         except (exception.NodeLocked, exception.NodeNotFound):
             continue
 
@@ -150,7 +150,7 @@ async def fail_orphans(res: Resources) -> None:
                     task, event,
                     f'The conductor handling node {task.node.uuid} stopped or died while it '
                     f'was "{state}"; the operation was aborted (recovered by {res.host}).',
-                    target_power_state=None, **utils.forgotten_steps(task.node))
+                    target_power_state=None, **step_runner.step_clearing_values(task.node))
         except (exception.NodeLocked, exception.NodeNotFound):
             continue
 
@@ -241,7 +241,7 @@ async def _recover(task) -> None:
     event = states.WORKING_STATES_FAIL_EVENT.get(state)
     if event is not None:
         await utils.fail_task(task, event, msg, target_power_state=None,
-                              **utils.forgotten_steps(node))
+                              **step_runner.step_clearing_values(node))
     elif node.target_power_state:
         LOG.error('Node %s: %s', node.uuid, msg)
         await task.save(target_power_state=None, last_error=msg)

@@ -10,8 +10,7 @@ from typing import Any
 
 from ironic_lite.common import exception, states
 from ironic_lite.common.intents import CLEARED
-from ironic_lite.conductor import cleaning, deployments, rescue, utils
-from ironic_lite.drivers import deploy_utils
+from ironic_lite.conductor import cleaning, rescue, step_runner, utils
 
 LOG = logging.getLogger(__name__)
 
@@ -57,10 +56,10 @@ async def _abort(task, **_: Any) -> None:
     message = f'Aborted by user request in state "{state}".'
     extra = {**CLEARED, 'last_error': message}
     if state == states.DEPLOYWAIT:  # the deploy's steps end with it
-        extra.update(deploy_utils.cleared_step_values(task.node))
+        extra.update(step_runner.step_clearing_values(task.node, ('deploy',)))
     await task.process_event('abort', extra=extra)
     if state == states.DEPLOYWAIT:
-        await deployments.clean_up_after_failure(task)
+        await step_runner.clean_up_deploy(task)
 
 
 async def _finish_at_once(task) -> None:
