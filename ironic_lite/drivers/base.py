@@ -125,8 +125,8 @@ class BaseInterface(abc.ABC):
 
     async def execute_deploy_step(self, task: Task, step: dict[str, Any]) -> str | None:
         """Run ``step``; None when done, ``states.DEPLOYWAIT`` when it goes on
-        asynchronously (the deploy interface then finishes through
-        ``deploy_utils.finish_deploy``)."""
+        asynchronously (the deploy interface then has the remaining steps run through
+        ``task.resume_steps()``)."""
         return await getattr(self, step['step'])(task, **(step.get('args') or {}))
 
 

@@ -33,7 +33,7 @@ from ironic_lite.common import exception, states
 from ironic_lite.common import image_cache as cache
 from ironic_lite.common import image_service as images
 from ironic_lite.db import models
-from ironic_lite.drivers import base, deploy_utils
+from ironic_lite.drivers import base
 from ironic_lite.drivers.modules import agent_client
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -267,7 +267,7 @@ class AgentDeploy(base.DeployInterface):
                     if k not in _END_KEYS}
             await task.save(power_state=states.POWER_ON, target_power_state=None,
                             driver_internal_info=info)
-            await deploy_utils.finish_deploy(task)  # remaining deploy steps, then active
+            await task.resume_steps()  # remaining deploy steps, then active
         except Exception as e:
             if not isinstance(e, exception.IronicLiteException):
                 LOG.exception('Unexpected error finishing the deploy of node %s', node.uuid)
@@ -294,7 +294,7 @@ class AgentDeploy(base.DeployInterface):
         await task.driver.power.set_power_state(task, states.POWER_OFF)
 
     async def _fail(self, task: Task, message: str) -> None:
-        await deploy_utils.fail_deploy(task, message, self.clean_up)
+        await task.fail_steps(message)  # deploy failed; this interface's clean_up runs
 
     # -- tear down ------------------------------------------------------------------------
     async def tear_down(self, task: Task) -> None:

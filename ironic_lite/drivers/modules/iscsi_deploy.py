@@ -30,7 +30,7 @@ import tenacity
 
 from ironic_lite.common import deploy_key, exception, image_cache, image_format, states
 from ironic_lite.common import image_service as images
-from ironic_lite.drivers import base, deploy_utils
+from ironic_lite.drivers import base
 from ironic_lite.drivers.modules import disk_deploy, disk_layout, disk_writer, pxe_utils
 
 LOG = logging.getLogger(__name__)
@@ -262,7 +262,7 @@ class ISCSIDeploy(base.DeployInterface):
             await asyncio.to_thread(shutil.rmtree, image_dir(task.conf, task.node.uuid),
                                     True)
             await task.set_driver_internal_info(**{deploy_key.HASH_FIELD: None})
-            await deploy_utils.finish_deploy(task)  # remaining deploy steps, then active
+            await task.resume_steps()  # remaining deploy steps, then active
             LOG.info('Node %s deployed through iSCSI', task.node.uuid)
         except Exception as e:
             await self._fail(task, e)
@@ -277,7 +277,7 @@ class ISCSIDeploy(base.DeployInterface):
         if not isinstance(err, exception.IronicLiteException):
             LOG.exception('Unexpected error in the iSCSI deploy of node %s', task.node.uuid)
         message = f'Deploy failed: {err or err.__class__.__name__}'
-        await deploy_utils.fail_deploy(task, message, self.clean_up)
+        await task.fail_steps(message)  # deploy failed; this interface's clean_up runs
 
     @staticmethod
     def _progress_saver(task):
