@@ -73,7 +73,7 @@ async def power_off_after_failure(task) -> None:
     """As upstream, a failed deploy leaves the machine off (seen on a qemu machine: it kept
     running its ramdisk); ``[deploy]power_off_after_deploy_failure``. Best effort: a BMC error
     is logged, the deploy already failed."""
-    if not task.res.conf.deploy.power_off_after_deploy_failure:
+    if not task.conf.deploy.power_off_after_deploy_failure:
         return
     try:
         await task.driver.power.set_power_state(task, states.POWER_OFF)
