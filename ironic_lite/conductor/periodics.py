@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 
 from ironic_lite.common import db_outage as outage
 from ironic_lite.common import exception, log_limit, states
-from ironic_lite.conductor import allocations, deployments, intent_runner, utils
+from ironic_lite.conductor import allocations, intent_runner, step_runner, utils
 from ironic_lite.conductor.env import ConductorEnv
 from ironic_lite.conductor.task_manager import acquire, adopt_orphaned_lock
 from ironic_lite.db import models
@@ -115,10 +115,10 @@ async def check_deploy_timeouts(res: ConductorEnv) -> None:
                     continue
                 if n.maintenance:
                     continue
-                await deployments.fail_deploy(
-                    task, f'Timeout reached while waiting for callback for node {n.uuid} '
-                          f'(no ramdisk callback in {timeout} seconds, '
-                          f'[conductor]deploy_callback_timeout).')
+                await task.fail_steps(
+                    f'Timeout reached while waiting for callback for node {n.uuid} '
+                    f'(no ramdisk callback in {timeout} seconds, '
+                    f'[conductor]deploy_callback_timeout).')
         except (exception.NodeLocked, exception.NodeNotFound):
             continue
 
@@ -151,7 +151,7 @@ async def fail_orphans(res: ConductorEnv) -> None:
                     task, event,
                     f'The conductor handling node {task.node.uuid} stopped or died while it '
                     f'was "{state}"; the operation was aborted (recovered by {res.host}).',
-                    target_power_state=None, **utils.forgotten_steps(task.node))
+                    target_power_state=None, **step_runner.step_clearing_values(task.node))
         except (exception.NodeLocked, exception.NodeNotFound):
             continue
 
@@ -247,7 +247,7 @@ async def _recover(task) -> None:
     event = states.WORKING_STATES_FAIL_EVENT.get(state)
     if event is not None:
         await utils.fail_task(task, event, msg, target_power_state=None,
-                              **utils.forgotten_steps(node))
+                              **step_runner.step_clearing_values(node))
     elif node.target_power_state:
         LOG.error('Node %s: %s', node.uuid, msg)
         await task.save(target_power_state=None, last_error=msg)

@@ -134,6 +134,7 @@ class ConductorService:
             task.cancel()
         await asyncio.gather(*self._periodic_tasks, *self._background,
                              return_exceptions=True)
+        await self.res.drivers.close()
         await self.res.db.unregister_conductor(self.host)
         await self.res.db.clear_node_reservations_for_conductor(self.host)
         LOG.info('Conductor %s stopped', self.host)

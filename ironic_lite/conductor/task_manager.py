@@ -31,7 +31,7 @@ import tenacity
 
 from ironic_lite.common import exception, lock_wait, states
 from ironic_lite.common.db_outage import is_unavailable
-from ironic_lite.conductor import utils
+from ironic_lite.conductor import step_runner
 from ironic_lite.conductor.workers import Slot
 from ironic_lite.db import models
 from ironic_lite.drivers.task import WorkerFn
@@ -236,6 +236,19 @@ class TaskManager:
         if callback is not None:
             self.spawn_after(callback, *call_args)
 
+    # -- steps: how a driver reaches the conductor's step runner ------------------------
+    async def resume_steps(self) -> None:
+        """The step that went on outside the conductor (``deploy.deploy`` waiting for its
+        ramdisk) is done: resume the node from its wait state and run the remaining steps of
+        its operation, which then ends (``active``) or fails."""
+        await step_runner.resume(self)
+
+    async def fail_steps(self, reason: str) -> None:
+        """Fail the node's step operation (deploy, cleaning) with ``reason`` as its
+        last_error: the failure state, its steps cleared, the kind's clean-up (a failed deploy
+        powers off and removes its boot files). The one failure path of step operations."""
+        await step_runner.fail(self, reason)
+
     # -- background work ----------------------------------------------------------------
     def reserve_worker(self) -> None:
         """Reserve a worker before changing state; raises NoFreeConductorWorker when full."""
@@ -277,7 +290,7 @@ class TaskManager:
                    f'in state "{self.node.provision_state}" because {why} '
                    f'(conductor {self.res.host}).')
             extra['last_error'] = msg
-            extra.update(utils.forgotten_steps(self.node))
+            extra.update(step_runner.step_clearing_values(self.node))
             await retry_end_write(self.process_event, event, extra=extra)
             LOG.error(msg)
         except Exception as e:

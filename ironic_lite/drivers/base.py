@@ -100,6 +100,11 @@ class BaseInterface(abc.ABC):
         """driver_info keys this interface reads, with a description (driver properties)."""
         return {}
 
+    async def close(self) -> None:
+        """Release what this interface keeps for its conductor's life (an HTTP session);
+        called once when the conductor stops. Nothing by default."""
+        return None
+
     @abc.abstractmethod
     async def validate(self, task: Task) -> None:
         """Raise InvalidParameterValue / MissingParameterValue naming what is wrong."""
@@ -120,8 +125,8 @@ class BaseInterface(abc.ABC):
 
     async def execute_deploy_step(self, task: Task, step: dict[str, Any]) -> str | None:
         """Run ``step``; None when done, ``states.DEPLOYWAIT`` when it goes on
-        asynchronously (the deploy interface then finishes through
-        ``deploy_utils.finish_deploy``)."""
+        asynchronously (the deploy interface then has the remaining steps run through
+        ``task.resume_steps()``)."""
         return await getattr(self, step['step'])(task, **(step.get('args') or {}))
 
 

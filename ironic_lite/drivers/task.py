@@ -54,6 +54,14 @@ class Task(Protocol):
         """Move the node through the provision state machine, writing ``extra`` with it; with
         ``callback``, run ``callback(task, *call_args)`` in a worker afterwards."""
 
+    async def resume_steps(self) -> None:
+        """The step that went on outside the conductor (e.g. ``deploy.deploy`` waiting for its
+        ramdisk) is done: resume the node and run the rest of its steps."""
+
+    async def fail_steps(self, reason: str) -> None:
+        """Fail the node's step operation (deploy, cleaning) with ``reason``: the one failure
+        path of step operations."""
+
     def reserve_worker(self) -> None:
         """Reserve a worker before changing any state (``NoFreeConductorWorker`` when full)."""
 

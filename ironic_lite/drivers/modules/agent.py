@@ -27,11 +27,13 @@ import os
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
+import tenacity
+
 from ironic_lite.common import exception, states
 from ironic_lite.common import image_cache as cache
 from ironic_lite.common import image_service as images
 from ironic_lite.db import models
-from ironic_lite.drivers import base, deploy_utils
+from ironic_lite.drivers import base
 from ironic_lite.drivers.modules import agent_client
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -91,6 +93,19 @@ def _unlink(path: str) -> None:
 
 class AgentDeploy(base.DeployInterface):
     """Deploy through the IPA protocol (``direct``)."""
+
+    def __init__(self) -> None:
+        self._agent: agent_client.AgentClient | None = None
+
+    def _agent_client(self, task: Task) -> agent_client.AgentClient:
+        """This conductor's agent client (one per loaded interface, so per conductor)."""
+        if self._agent is None:
+            self._agent = agent_client.AgentClient(task.res.conf)
+        return self._agent
+
+    async def close(self) -> None:
+        if self._agent is not None:
+            await self._agent.close()
 
     def get_properties(self) -> dict[str, str]:
         return dict(PROPERTIES)
@@ -189,7 +204,7 @@ class AgentDeploy(base.DeployInterface):
             LOG.debug('Heartbeat of node %s in %s: nothing to do', node.uuid,
                       node.provision_state)
             return
-        client = agent_client.AgentClient(task.conf)
+        client = self._agent_client(task)
         info = node.driver_internal_info or {}
         try:
             if not info.get('agent_deploy_started'):
@@ -252,7 +267,7 @@ class AgentDeploy(base.DeployInterface):
                     if k not in _END_KEYS}
             await task.save(power_state=states.POWER_ON, target_power_state=None,
                             driver_internal_info=info)
-            await deploy_utils.finish_deploy(task)  # remaining deploy steps, then active
+            await task.resume_steps()  # remaining deploy steps, then active
         except Exception as e:
             if not isinstance(e, exception.IronicLiteException):
                 LOG.exception('Unexpected error finishing the deploy of node %s', node.uuid)
@@ -263,20 +278,23 @@ class AgentDeploy(base.DeployInterface):
     async def _power_off(self, task: Task) -> None:
         conf = task.conf.agent
         try:
-            await agent_client.AgentClient(task.conf).power_off(task.node)
+            await self._agent_client(task).power_off(task.node)
         except Exception as e:  # the agent may drop the connection while powering off
             LOG.info('Node %s: soft power off through the agent failed (%s); using the '
                      'power interface', task.node.uuid, e)
         else:
-            for attempt in range(conf.post_deploy_get_power_state_retries):
-                if await task.driver.power.get_power_state(task) == states.POWER_OFF:
+            if conf.post_deploy_get_power_state_retries > 0:
+                polls = tenacity.AsyncRetrying(
+                    retry=tenacity.retry_if_result(lambda state: state != states.POWER_OFF),
+                    stop=tenacity.stop_after_attempt(conf.post_deploy_get_power_state_retries),
+                    wait=tenacity.wait_fixed(conf.post_deploy_get_power_state_retry_interval),
+                    retry_error_callback=lambda _: None)
+                if await polls(task.driver.power.get_power_state, task) == states.POWER_OFF:
                     return
-                if attempt + 1 < conf.post_deploy_get_power_state_retries:
-                    await asyncio.sleep(conf.post_deploy_get_power_state_retry_interval)
         await task.driver.power.set_power_state(task, states.POWER_OFF)
 
     async def _fail(self, task: Task, message: str) -> None:
-        await deploy_utils.fail_deploy(task, message, self.clean_up)
+        await task.fail_steps(message)  # deploy failed; this interface's clean_up runs
 
     # -- tear down ------------------------------------------------------------------------
     async def tear_down(self, task: Task) -> None:

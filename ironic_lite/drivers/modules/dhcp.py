@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from oslo_config import cfg
 
-from ironic_lite.common import exception
+from ironic_lite.common import exception, fileutils
 
 if TYPE_CHECKING:  # pragma: no cover
     from ironic_lite.drivers.task import Task
@@ -48,23 +48,6 @@ def pxe_macs(task: Task) -> list[str]:
     """Lower-case MAC addresses of the node's PXE-enabled ports."""
     return sorted({p.address.lower() for p in task.ports
                    if p.address and getattr(p, 'pxe_enabled', True)})
-
-
-def write_file_atomic(path: str, content: str, mode: int = 0o644) -> None:
-    """Write ``content`` to a dot-prefixed temp file next to ``path`` and rename it there."""
-    directory, name = os.path.split(path)
-    tmp = os.path.join(directory, f'.{name}.{uuid.uuid4().hex[:8]}.tmp')
-    try:
-        with open(tmp, 'w') as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 class BaseDHCP(abc.ABC):
@@ -140,9 +123,9 @@ class DnsmasqDHCPApi(BaseDHCP):
         os.makedirs(self.conf.dnsmasq.dhcp_optsdir, exist_ok=True)
         os.makedirs(self.conf.dnsmasq.dhcp_hostsdir, exist_ok=True)
         # Options first: when dnsmasq sees a host tagged, the tag's options are there.
-        write_file_atomic(self.opts_file(node_uuid), lines)
+        fileutils.write_atomic(self.opts_file(node_uuid), lines)
         for mac in macs:
-            write_file_atomic(self.host_file(mac), f'{mac},set:{tag},set:ironic\n')
+            fileutils.write_atomic(self.host_file(mac), f'{mac},set:{tag},set:ironic\n')
 
     async def clean_dhcp_opts(self, task: Task) -> None:
         tag = task.node.driver_internal_info.get(TAG_KEY)
@@ -175,7 +158,7 @@ class DnsmasqDHCPApi(BaseDHCP):
                         continue
             except FileNotFoundError:
                 continue  # never written: dnsmasq holds no record of ours for it
-            write_file_atomic(path, ignore)
+            fileutils.write_atomic(path, ignore)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.opts_file(node_uuid))
 

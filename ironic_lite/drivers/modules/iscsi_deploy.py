@@ -2,8 +2,8 @@
 
 1. ``prepare``: power off, a fresh random deploy key (only its salted hash is stored, in
    ``driver_internal_info['deploy_key_hash']``), ramdisk boot through the boot interface with
-   ``deployment_key`` and ``iscsi_target_iqn`` (``iqn.2008-10.org.openstack:<uuid>``) on its
-   kernel command line.
+   ``deployment_key``, ``iscsi_target_iqn`` (``iqn.2008-10.org.openstack:<uuid>``) and
+   ``whole_disk_image`` (0/1) on its kernel command line.
 2. ``deploy``: the instance image is cached (master cache → ``[pxe]images_path/<uuid>/disk``)
    and checked against ``instance_info/root_gb`` (partition images) or
    ``properties/local_gb`` (whole-disk images); the node reboots into the ramdisk;
@@ -26,9 +26,11 @@ import shutil
 import time
 from typing import Any, ClassVar
 
+import tenacity
+
 from ironic_lite.common import deploy_key, exception, image_cache, image_format, states
 from ironic_lite.common import image_service as images
-from ironic_lite.drivers import base, deploy_utils
+from ironic_lite.drivers import base
 from ironic_lite.drivers.modules import disk_deploy, disk_layout, disk_writer, pxe_utils
 
 LOG = logging.getLogger(__name__)
@@ -67,9 +69,19 @@ def _int(info: dict, key: str, where: str, default: int = 0) -> int:
 
 
 async def notify_ramdisk(address: str, port: int, timeout: float) -> None:
-    """The bash ramdisk protocol: connect to ``address:port`` and send ``done``."""
+    """The bash ramdisk protocol: connect to ``address:port`` and send ``done``.
+
+    The ramdisk starts listening only once its callback's POST has returned, and the conductor
+    may be faster (seen on a machine: the "done" after ``pass_bootloader_install_info`` was
+    refused and the deploy failed): a refused connection is tried again for ``timeout`` s.
+    """
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(address, port), timeout)
+        async for attempt in tenacity.AsyncRetrying(
+                stop=tenacity.stop_after_delay(timeout), wait=tenacity.wait_fixed(0.2),
+                retry=tenacity.retry_if_exception_type(ConnectionRefusedError), reraise=True):
+            with attempt:
+                _, writer = await asyncio.wait_for(asyncio.open_connection(address, port),
+                                                   timeout)
         writer.write(b'done')
         await writer.drain()
         writer.close()
@@ -127,8 +139,11 @@ class ISCSIDeploy(base.DeployInterface):
         await task.set_driver_internal_info(**{
             deploy_key.HASH_FIELD: deploy_key.hash_key(key), PROGRESS_FIELD: None,
             'is_whole_disk_image': is_whole_disk(node)})
+        # whole_disk_image: with local boot, the bash ramdisk installs a boot loader only into
+        # a partition image (a whole-disk image brings its own).
         await task.driver.boot.prepare_ramdisk(task, {
-            'deployment_key': key, 'iscsi_target_iqn': IQN_PREFIX + node.uuid})
+            'deployment_key': key, 'iscsi_target_iqn': IQN_PREFIX + node.uuid,
+            'whole_disk_image': int(is_whole_disk(node))})
 
     async def deploy(self, task) -> str | None:
         node, conf = task.node, task.conf
@@ -247,7 +262,7 @@ class ISCSIDeploy(base.DeployInterface):
             await asyncio.to_thread(shutil.rmtree, image_dir(task.conf, task.node.uuid),
                                     True)
             await task.set_driver_internal_info(**{deploy_key.HASH_FIELD: None})
-            await deploy_utils.finish_deploy(task)  # remaining deploy steps, then active
+            await task.resume_steps()  # remaining deploy steps, then active
             LOG.info('Node %s deployed through iSCSI', task.node.uuid)
         except Exception as e:
             await self._fail(task, e)
@@ -262,7 +277,7 @@ class ISCSIDeploy(base.DeployInterface):
         if not isinstance(err, exception.IronicLiteException):
             LOG.exception('Unexpected error in the iSCSI deploy of node %s', task.node.uuid)
         message = f'Deploy failed: {err or err.__class__.__name__}'
-        await deploy_utils.fail_deploy(task, message, self.clean_up)
+        await task.fail_steps(message)  # deploy failed; this interface's clean_up runs
 
     @staticmethod
     def _progress_saver(task):

@@ -23,14 +23,12 @@ import json
 import os
 import shutil
 import urllib.parse
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 from oslo_config import cfg
 
-from ironic_lite.common import exception, image_cache, network
-from ironic_lite.drivers.modules import dhcp
+from ironic_lite.common import exception, fileutils, image_cache, network
 
 if TYPE_CHECKING:  # pragma: no cover
     from ironic_lite.drivers.task import Task
@@ -286,15 +284,8 @@ def ensure_dir(path: str, mode: int | None) -> None:
 
 
 def symlink_atomic(target: str, path: str) -> None:
-    tmp = os.path.join(os.path.dirname(path), f'.{os.path.basename(path)}.'
-                                              f'{uuid.uuid4().hex[:8]}.link')
-    os.symlink(target, tmp)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with fileutils.replacing(path, 'link') as tmp:
+        os.symlink(target, tmp)
 
 
 def file_has_content(path: str, content: str) -> bool:
@@ -310,7 +301,7 @@ def write_config(conf: cfg.ConfigOpts, ipxe: bool, node_uuid: str, content: str,
     """Write the node's config, then point each MAC link at it (old links go first)."""
     path = config_path(conf, ipxe, node_uuid)
     ensure_dir(os.path.dirname(path), conf.pxe.dir_permission)
-    dhcp.write_file_atomic(path, content, conf.pxe.file_permission)
+    fileutils.write_atomic(path, content, conf.pxe.file_permission)
     remove_mac_links(conf, ipxe, node_uuid)
     for link in link_paths:
         ensure_dir(os.path.dirname(link), conf.pxe.dir_permission)

@@ -128,6 +128,7 @@ def parse_driver_info(node: Any) -> RedfishInfo:
 # -- connections ---------------------------------------------------------------------------
 _connections: collections.OrderedDict[tuple, sushy.Sushy] = collections.OrderedDict()
 _connections_lock = threading.Lock()
+_logins: dict[tuple, threading.Lock] = {}   # connection key -> held while logging in
 _executor: concurrent.futures.ThreadPoolExecutor | None = None
 
 
@@ -138,13 +139,29 @@ def _auth(info: RedfishInfo) -> sushy.auth.AuthBase:
     return kind(username=info.username or '', password=info.password or '')
 
 
-def _connect(info: RedfishInfo) -> sushy.Sushy:
-    """A cached connection, or a new one (blocking: reads the service root, may log in)."""
+def _cached(key: tuple) -> sushy.Sushy | None:
     with _connections_lock:
-        conn = _connections.get(info.connection_key)
+        conn = _connections.get(key)
         if conn is not None:
-            _connections.move_to_end(info.connection_key)
-            return conn
+            _connections.move_to_end(key)
+        return conn
+
+
+def _connect(info: RedfishInfo) -> sushy.Sushy:
+    """A cached connection, or a new one (blocking: reads the service root, may log in).
+    Threads wanting the same new connection wait for the first one's login instead of each
+    logging in (a BMC managing many systems, a power sync pass)."""
+    key = info.connection_key
+    conn = _cached(key)
+    if conn is not None:
+        return conn
+    with _connections_lock:
+        login_lock = _logins.setdefault(key, threading.Lock())
+    with login_lock:
+        return _cached(key) or _new_connection(info)
+
+
+def _new_connection(info: RedfishInfo) -> sushy.Sushy:
     conn = sushy.Sushy(info.address, auth=_auth(info), verify=info.verify_ca,
                        server_side_retries=CONF.redfish.connection_attempts,
                        server_side_retries_delay=CONF.redfish.connection_retry_interval,
@@ -154,7 +171,8 @@ def _connect(info: RedfishInfo) -> sushy.Sushy:
         with _connections_lock:
             _connections[info.connection_key] = conn
             while len(_connections) > CONF.redfish.connection_cache_size:
-                _connections.popitem(last=False)
+                evicted, _ = _connections.popitem(last=False)
+                _logins.pop(evicted, None)
     return conn
 
 
@@ -215,6 +233,7 @@ def shutdown() -> None:
     global _executor
     with _connections_lock:
         _connections.clear()
+        _logins.clear()
     if _executor is not None:
         _executor.shutdown(wait=False, cancel_futures=True)
         _executor = None
