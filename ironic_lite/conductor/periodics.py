@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from ironic_lite.common import exception, log_limit, states
+from ironic_lite.common import exception, intent_acceptance, log_limit, request_context, states
 from ironic_lite.conductor import allocations, deployments, intent_runner, utils
 from ironic_lite.conductor.resources import Resources
 from ironic_lite.conductor.task_manager import acquire, adopt_orphaned_lock
@@ -65,9 +65,10 @@ async def redrive_intents(res: Resources, min_age: float | None = None) -> int:
             # instead of leaving them to the next periodic pass.
             res.workers.refused += 1
             break
-        LOG.info('Starting accepted %s of node %s (its request message was not handled)',
-                 node.intent, node.uuid)
-        started += await intent_runner.run_intent(res, node.id)
+        with request_context.bound(intent_acceptance.accepted_context(node)):
+            LOG.info('Starting accepted %s of node %s (its request message was not handled)',
+                     node.intent, node.uuid)
+            started += await intent_runner.run_intent(res, node.id)
     return started
 
 

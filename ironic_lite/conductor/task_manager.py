@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import tenacity
 
-from ironic_lite.common import exception, states
+from ironic_lite.common import exception, request_context, states
+from ironic_lite.common.request_context import RequestContext
 from ironic_lite.conductor import utils
 from ironic_lite.conductor.workers import Slot
 from ironic_lite.db import models
@@ -60,7 +61,7 @@ async def retry_end_write(fn: Callable[..., Awaitable[Any]], *args: Any, **kwarg
 
 
 def acquire(res: Resources, node_id: int | str, *, shared: bool = False, purpose: str = '',
-            patient: bool = False, context: dict | None = None) -> TaskManager:
+            patient: bool = False, context: RequestContext | None = None) -> TaskManager:
     """A task on ``node_id`` (id, UUID or name); use as ``async with``."""
     return TaskManager(res, node_id, shared=shared, purpose=purpose, patient=patient,
                        context=context)
@@ -81,13 +82,14 @@ def adopt_orphaned_lock(res: Resources, node: models.Node, purpose: str) -> Task
 
 class TaskManager:
     def __init__(self, res: Resources, node_id: int | str, *, shared: bool, purpose: str,
-                 patient: bool, context: dict | None):
+                 patient: bool, context: RequestContext | None):
         self.res = res
         self.node_ident = node_id
         self.shared = shared
         self.purpose = purpose
         self.patient = patient
-        self.context = context or {}
+        # who asked for this work (request id, user, project): the caller's, else the current
+        self.context = context or request_context.current()
         self.node: models.Node = None  # type: ignore[assignment]
         self.ports: list[models.Port] = []
         self.driver = None

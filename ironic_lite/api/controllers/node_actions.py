@@ -180,13 +180,7 @@ async def set_provision_state(request: web.Request) -> web.Response:
     if event == 'provide':
         extra['retired'] = False
     node = await _accept(request, node, event, args, check, **extra)
-    if event in ('deploy', 'rebuild'):
-        cast = rpcapi.do_node_deploy(node, rebuild=event == 'rebuild')
-    elif event == 'delete':
-        cast = rpcapi.do_node_tear_down(node)
-    else:
-        cast = rpcapi.do_provisioning_action(node, event)
-    await _cast_recorded(node, event, cast)
+    await _cast_recorded(node, event, rpcapi.run_intent(node))
     return _accepted(request, node)
 
 
@@ -273,7 +267,7 @@ async def set_power_state(request: web.Request) -> web.Response:
     node = await _accept(request, node, intent_acceptance.POWER,
                          {'power_state': target, 'timeout': timeout}, check)
     await _cast_recorded(node, f'power {target}',
-                         rpcapi.change_node_power_state(node, target, timeout))
+                         rpcapi.run_intent(node))
     return _accepted(request, node)
 
 
