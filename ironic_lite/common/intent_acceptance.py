@@ -20,10 +20,11 @@ work the periodic re-drive starts later still logs under the request id that ask
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Protocol
+
+from oslo_utils import timeutils
 
 from ironic_lite.common import request_context, states
-from ironic_lite.db import models
 
 POWER = 'power'
 # Key of ``intent_args`` holding the provision state the node was in when it was accepted.
@@ -38,6 +39,13 @@ CLEARED: dict[str, Any] = {'intent': None, 'intent_args': {}, 'intent_at': None}
 _TARGET_OVERRIDES = {'clean': states.MANAGEABLE}
 
 
+class AcceptedNode(Protocol):
+    """What accepting a request reads of the node (a ``db.models.Node``; ``common`` does not
+    import ``db``)."""
+
+    provision_state: str
+
+
 def power_target(power_state: str) -> str:
     """The ``target_power_state`` shown while a power request runs, as upstream shows it."""
     if power_state in (states.POWER_ON, states.REBOOT, states.SOFT_REBOOT):
@@ -45,16 +53,17 @@ def power_target(power_state: str) -> str:
     return states.POWER_OFF
 
 
-def accepted_context(node: models.Node) -> request_context.RequestContext | None:
-    """The context of the request that recorded the node's intent (None from an older API)."""
-    return request_context.from_message((node.intent_args or {}).get(CONTEXT))
+def accepted_context(
+        intent_args: dict[str, Any] | None) -> request_context.RequestContext | None:
+    """The context of the request that recorded an intent (None from an older API)."""
+    return request_context.from_message((intent_args or {}).get(CONTEXT))
 
 
-def acceptance(node: models.Node, intent: str, args: dict[str, Any],
+def acceptance(node: AcceptedNode, intent: str, args: dict[str, Any],
                now: datetime.datetime | None = None) -> tuple[dict, dict]:
     """The ``(values, expected)`` pair of the compare-and-set that accepts ``intent``, under
     the current request context."""
-    now = now or models.utcnow()
+    now = now or timeutils.utcnow()
     ctx = request_context.to_message(request_context.current())
     if ctx:
         args = {**args, CONTEXT: ctx}

@@ -87,7 +87,7 @@ async def _start_locked(res, node_id: int | str,
         task.purpose = intent.purpose
         args = dict(task.node.intent_args)
         args.pop(intent_acceptance.CONTEXT, None)
-        accepted_by = intent_acceptance.accepted_context(task.node)
+        accepted_by = intent_acceptance.accepted_context(task.node.intent_args)
         if accepted_by is not None:
             task.context = accepted_by
             request_context.set_current(accepted_by)  # the worker started below inherits it

@@ -26,7 +26,7 @@ from ironic_lite.conductor import (
     vifs,
 )
 from ironic_lite.conductor import traits as _traits
-from ironic_lite.conductor.resources import Resources
+from ironic_lite.conductor.env import ConductorEnv
 from ironic_lite.conductor.task_manager import acquire
 from ironic_lite.conf.default import INTERFACE_TYPES
 
@@ -39,7 +39,7 @@ Ctx = RequestContext | None
 class ConductorManager:
     RPC_API_VERSION = '1.3'  # history in rpcapi/conductor.py
 
-    def __init__(self, res: Resources):
+    def __init__(self, res: ConductorEnv):
         self.res = res
 
     # -- casts -----------------------------------------------------------------------------

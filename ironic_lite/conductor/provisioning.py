@@ -11,8 +11,7 @@ from typing import Any
 
 from ironic_lite.common import states
 from ironic_lite.common.intent_acceptance import CLEARED
-from ironic_lite.conductor import cleaning, deployments, utils
-from ironic_lite.drivers import deploy_utils
+from ironic_lite.conductor import cleaning, step_runner, utils
 
 LOG = logging.getLogger(__name__)
 
@@ -51,10 +50,10 @@ async def abort(task, **_: Any) -> None:
     message = f'Aborted by user request in state "{state}".'
     extra = {**CLEARED, 'last_error': message}
     if state == states.DEPLOYWAIT:  # the deploy's steps end with it
-        extra.update(deploy_utils.cleared_step_values(task.node))
+        extra.update(step_runner.step_clearing_values(task.node, ('deploy',)))
     await task.process_event('abort', extra=extra)
     if state == states.DEPLOYWAIT:
-        await deployments.clean_up_after_failure(task)
+        await step_runner.clean_up_deploy(task)
 
 
 async def _finish_at_once(task) -> None:
