@@ -38,8 +38,8 @@ from typing import Any
 from oslo_config import cfg
 from oslo_serialization import jsonutils
 
+from ironic_lite.common import db_outage as outage
 from ironic_lite.common import exception, log_limit
-from ironic_lite.db import outage
 
 LOG = logging.getLogger(__name__)
 _REPEATS = log_limit.RepeatLimiter(interval=10.0)

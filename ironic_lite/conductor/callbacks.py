@@ -11,7 +11,7 @@ from typing import Any
 from oslo_utils import timeutils
 
 from ironic_lite.common import agent_run, exception, states
-from ironic_lite.conductor import deployments, utils
+from ironic_lite.conductor import utils
 from ironic_lite.conductor.task_manager import acquire
 from ironic_lite.drivers import deploy_utils
 
@@ -24,7 +24,7 @@ async def _handle_error(task, what: str, err: Exception) -> None:
     if not isinstance(err, exception.IronicLiteException):
         LOG.exception('Unexpected error in %s of node %s', what, task.node.uuid)
     if task.node.provision_state in _DEPLOY_STATES:
-        await deployments.fail_deploy(task, utils.error_message(what, err))
+        await task.fail_steps(utils.error_message(what, err))
     else:
         await task.save(last_error=utils.error_message(what, err))
 

@@ -15,7 +15,7 @@ from ironic_lite.conductor import allocations as _allocations
 from ironic_lite.conductor import (
     callbacks,
     console,
-    intents,
+    intent_runner,
     management,
     raid,
     steps,
@@ -23,7 +23,7 @@ from ironic_lite.conductor import (
     vifs,
 )
 from ironic_lite.conductor import traits as _traits
-from ironic_lite.conductor.resources import Resources
+from ironic_lite.conductor.env import ConductorEnv
 from ironic_lite.conductor.task_manager import acquire
 from ironic_lite.conf.default import INTERFACE_TYPES
 
@@ -44,22 +44,22 @@ CALLS = ('validate_driver_interfaces', 'get_node_with_token', 'get_driver_proper
 class ConductorManager:
     RPC_API_VERSION = '1.2'  # history in rpcapi/conductor.py
 
-    def __init__(self, res: Resources):
+    def __init__(self, res: ConductorEnv):
         self.res = res
 
     # -- casts: the accepted intent in the database says what to do ----------------------
     async def do_node_deploy(self, ctxt: dict, node_id: str, rebuild: bool = False) -> None:
-        await intents.run_intent(self.res, node_id, ctxt)
+        await intent_runner.run_intent(self.res, node_id, ctxt)
 
     async def do_node_tear_down(self, ctxt: dict, node_id: str) -> None:
-        await intents.run_intent(self.res, node_id, ctxt)
+        await intent_runner.run_intent(self.res, node_id, ctxt)
 
     async def do_provisioning_action(self, ctxt: dict, node_id: str, action: str) -> None:
-        await intents.run_intent(self.res, node_id, ctxt)
+        await intent_runner.run_intent(self.res, node_id, ctxt)
 
     async def change_node_power_state(self, ctxt: dict, node_id: str, new_state: str,
                                       timeout: int | None = None) -> None:
-        await intents.run_intent(self.res, node_id, ctxt)
+        await intent_runner.run_intent(self.res, node_id, ctxt)
 
     async def vendor_passthru(self, ctxt: dict, node_id: str, driver_method: str,
                               http_method: str, info: dict) -> None:

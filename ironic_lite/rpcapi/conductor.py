@@ -19,8 +19,8 @@ Compatibility rule: a method whose arguments grow gets the new version only if
 ``can_send_version`` allows it, and otherwise sends its previous version's arguments.
 
 Casts carry no result or error back, so the API records each accepted request on the node first
-(``intent``, see ``conductor/intents.py``) and only then casts; the conductor treats the database
-record as the truth, which makes a duplicated cast harmless and a lost one recoverable.
+(``intent``, see ``conductor/intent_runner.py``) and only then casts; the conductor treats the
+database record as the truth, which makes a duplicated cast harmless and a lost one recoverable.
 """
 from __future__ import annotations
 

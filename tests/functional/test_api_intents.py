@@ -6,7 +6,7 @@ import datetime
 import pytest
 
 from ironic_lite.api import keys
-from ironic_lite.common import intents
+from ironic_lite.common import intent_acceptance
 from ironic_lite.db import models
 from ironic_lite.drivers.modules import fake
 from ironic_lite.testing.harness import Harness
@@ -31,7 +31,7 @@ def deploys(monkeypatch):
 async def _accept_without_cast(h, ident, intent, args=None, age=LONG_AGO):
     """What the API does before casting — then the cast is lost."""
     node = await h.db.get_node(ident)
-    values, expected = intents.acceptance(node, intent, args or {},
+    values, expected = intent_acceptance.acceptance(node, intent, args or {},
                                           now=models.utcnow() - age)
     return await h.db.update_node(node.id, values, expected)
 

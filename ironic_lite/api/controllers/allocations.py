@@ -18,7 +18,11 @@ from aiohttp import web
 from oslo_utils import uuidutils
 
 from ironic_lite.api import keys, policy, utils
+from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import collection as col
+from ironic_lite.api.route import NODE, Route
+from ironic_lite.api.schemas import resources as resource_schemas
+from ironic_lite.api.schemas.nodes import JSON_PATCH
 from ironic_lite.common import exception, lock_wait, states
 from ironic_lite.common import resource_errors as errors
 from ironic_lite.db import models
@@ -305,12 +309,20 @@ async def delete_node_allocation(request: web.Request) -> web.Response:
     return await _destroy(request, alloc)
 
 
+# Below 1.52 upstream answers 404 to GET and 405 to the other methods.
 ROUTES = [
-    ('POST', '/v1/allocations', create_allocation),
-    ('GET', '/v1/allocations', list_allocations),
-    ('GET', '/v1/allocations/{ident}', get_allocation),
-    ('PATCH', '/v1/allocations/{ident}', patch_allocation),
-    ('DELETE', '/v1/allocations/{ident}', delete_allocation),
-    ('GET', '/v1/nodes/{node_ident}/allocation', get_node_allocation),
-    ('DELETE', '/v1/nodes/{node_ident}/allocation', delete_node_allocation),
+    Route('POST', '/v1/allocations', create_allocation, 'baremetal:allocation:create',
+          body=resource_schemas.ALLOCATION_CREATE, since=mv.ALLOCATIONS, older=405),
+    Route('GET', '/v1/allocations', list_allocations, 'baremetal:allocation:list',
+          since=mv.ALLOCATIONS),
+    Route('GET', '/v1/allocations/{ident}', get_allocation, 'baremetal:allocation:get',
+          since=mv.ALLOCATIONS),
+    Route('PATCH', '/v1/allocations/{ident}', patch_allocation, 'baremetal:allocation:update',
+          body=JSON_PATCH, since=mv.ALLOCATION_UPDATE, older=405),
+    Route('DELETE', '/v1/allocations/{ident}', delete_allocation,
+          'baremetal:allocation:delete', since=mv.ALLOCATIONS, older=405),
+    Route('GET', NODE + '/allocation', get_node_allocation,
+          'baremetal:allocation:get', since=mv.ALLOCATIONS),
+    Route('DELETE', NODE + '/allocation', delete_node_allocation,
+          'baremetal:allocation:delete', since=mv.ALLOCATIONS),
 ]

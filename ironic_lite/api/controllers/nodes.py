@@ -12,6 +12,9 @@ from ironic_lite.api import keys, policy, utils, views
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import drivers
 from ironic_lite.api.controllers import node_rules as rules
+from ironic_lite.api.route import Route
+from ironic_lite.api.schemas import nodes as node_schemas
+from ironic_lite.api.schemas import query
 from ironic_lite.common import exception, faults, lock_wait, states
 from ironic_lite.conf.default import INTERFACE_TYPES
 from ironic_lite.db import models
@@ -450,10 +453,13 @@ async def delete_node(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    ('POST', '/v1/nodes', create_node),
-    ('GET', '/v1/nodes', list_nodes),
-    ('GET', '/v1/nodes/detail', list_nodes_detail),
-    ('GET', '/v1/nodes/{node_ident}', get_node),
-    ('PATCH', '/v1/nodes/{node_ident}', patch_node),
-    ('DELETE', '/v1/nodes/{node_ident}', delete_node),
+    Route('POST', '/v1/nodes', create_node, 'baremetal:node:create',
+          body=node_schemas.NODE_CREATE),
+    Route('GET', '/v1/nodes', list_nodes, 'baremetal:node:list', query=query.NODE_LIST),
+    Route('GET', '/v1/nodes/detail', list_nodes_detail, 'baremetal:node:list',
+          query=query.NODE_LIST),
+    Route('GET', '/v1/nodes/{node_ident}', get_node, 'baremetal:node:get', query=query.FIELDS),
+    Route('PATCH', '/v1/nodes/{node_ident}', patch_node, 'baremetal:node:update',
+          body=node_schemas.JSON_PATCH),
+    Route('DELETE', '/v1/nodes/{node_ident}', delete_node, 'baremetal:node:delete'),
 ]

@@ -31,6 +31,9 @@ from oslo_utils import netutils, uuidutils
 
 from ironic_lite.api import keys, utils, views
 from ironic_lite.api import microversion as mv
+from ironic_lite.api.route import Route
+from ironic_lite.api.schemas import query
+from ironic_lite.api.schemas.nodes import HEARTBEAT, HEARTBEAT_NODE_IN_BODY
 from ironic_lite.common import agent_run, exception, log_limit, states
 
 LOG = logging.getLogger(__name__)
@@ -243,7 +246,10 @@ async def heartbeat(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    ('GET', '/v1/lookup', lookup),
-    ('POST', '/v1/heartbeat/{node_ident}', heartbeat),
-    ('POST', '/v1/heartbeat', heartbeat),
+    Route('GET', '/v1/lookup', lookup, 'baremetal:driver:ipa_lookup',
+          since=mv.RAMDISK_ENDPOINTS, query=query.LOOKUP),
+    Route('POST', '/v1/heartbeat/{node_ident}', heartbeat, 'baremetal:node:ipa_heartbeat',
+          body=HEARTBEAT, since=mv.RAMDISK_ENDPOINTS),
+    Route('POST', '/v1/heartbeat', heartbeat, 'baremetal:node:ipa_heartbeat',
+          body=HEARTBEAT_NODE_IN_BODY, since=mv.RAMDISK_ENDPOINTS),
 ]

@@ -31,7 +31,7 @@ from oslo_config import cfg
 from ironic_lite.common import exception, fileutils, image_cache, network
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ironic_lite.conductor.task_manager import TaskManager
+    from ironic_lite.drivers.task import Task
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'templates')
 DEPLOY_LABELS = ('deploy_kernel', 'deploy_ramdisk')
@@ -205,9 +205,9 @@ def _param(key: str, value: Any) -> str:
     return f'{key}={text}'
 
 
-async def deploy_kernel_params(task: TaskManager, ramdisk_params: dict[str, Any]) -> str:
+async def deploy_kernel_params(task: Task, ramdisk_params: dict[str, Any]) -> str:
     """What a deploy ramdisk (IPA or the bash iSCSI ramdisk) needs on its command line."""
-    node, conf = task.node, task.res.conf
+    node, conf = task.node, task.conf
     api_url = await network.api_url(conf)
     params: dict[str, Any] = {
         'ipa-api-url': api_url,
@@ -338,7 +338,7 @@ def unlink_files(paths: list[str]) -> None:
 
 
 # -- images and DHCP ------------------------------------------------------------------------
-async def cache_images(task: TaskManager, images: dict[str, tuple[str, str]]) -> None:
+async def cache_images(task: Task, images: dict[str, tuple[str, str]]) -> None:
     """Fetch through the master TFTP image cache and hard-link into the node's folder.
 
     fetch_images removes every destination first and again on failure: the folder never
@@ -346,7 +346,7 @@ async def cache_images(task: TaskManager, images: dict[str, tuple[str, str]]) ->
     """
     if not images:
         return
-    conf = task.res.conf
+    conf = task.conf
     for folder in {os.path.dirname(path) for _href, path in images.values()}:
         await asyncio.to_thread(ensure_dir, folder, conf.pxe.dir_permission)
     if (task.node.driver_internal_info or {}).get(image_cache.PROGRESS_FIELD):
@@ -356,9 +356,9 @@ async def cache_images(task: TaskManager, images: dict[str, tuple[str, str]]) ->
                                    list(images.values()), force_raw=False, task=task)
 
 
-async def dhcp_options(task: TaskManager, ipxe: bool, uefi: bool) -> list[dict[str, Any]]:
-    """Boot options for the node's ports (upstream's dicts, see common/dhcp.py)."""
-    conf = task.res.conf
+async def dhcp_options(task: Task, ipxe: bool, uefi: bool) -> list[dict[str, Any]]:
+    """Boot options for the node's ports (upstream's dicts, see drivers/modules/dhcp.py)."""
+    conf = task.conf
     server = await network.tftp_server(conf)
     opts: list[dict[str, Any]] = []
     if ipxe:

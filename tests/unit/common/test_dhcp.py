@@ -8,10 +8,11 @@ import types
 import pytest
 from oslo_config import cfg
 
-from ironic_lite.common import dhcp, exception, fileutils, network
+from ironic_lite.common import exception, fileutils, network
 from ironic_lite.conf import api as api_conf
 from ironic_lite.conf import dhcp as dhcp_conf
 from ironic_lite.conf import pxe as pxe_conf
+from ironic_lite.drivers.modules import dhcp
 
 MAC1, MAC2 = '52:54:00:00:00:01', '52:54:00:00:00:02'
 OPTIONS = [{'opt_name': '67', 'opt_value': 'pxelinux.0', 'ip_version': 4},

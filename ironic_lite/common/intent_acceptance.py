@@ -17,10 +17,11 @@ operation under way. The state the node left is kept in the intent's arguments
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Protocol
+
+from oslo_utils import timeutils
 
 from ironic_lite.common import states
-from ironic_lite.db import models
 
 POWER = 'power'
 # Key of ``intent_args`` holding the provision state the node was in when it was accepted.
@@ -32,6 +33,13 @@ CLEARED: dict[str, Any] = {'intent': None, 'intent_args': {}, 'intent_at': None}
 _TARGET_OVERRIDES = {'clean': states.MANAGEABLE}
 
 
+class AcceptedNode(Protocol):
+    """What accepting a request reads of the node (a ``db.models.Node``; ``common`` does not
+    import ``db``)."""
+
+    provision_state: str
+
+
 def power_target(power_state: str) -> str:
     """The ``target_power_state`` shown while a power request runs, as upstream shows it."""
     if power_state in (states.POWER_ON, states.REBOOT, states.SOFT_REBOOT):
@@ -39,10 +47,10 @@ def power_target(power_state: str) -> str:
     return states.POWER_OFF
 
 
-def acceptance(node: models.Node, intent: str, args: dict[str, Any],
+def acceptance(node: AcceptedNode, intent: str, args: dict[str, Any],
                now: datetime.datetime | None = None) -> tuple[dict, dict]:
     """The ``(values, expected)`` pair of the compare-and-set that accepts ``intent``."""
-    now = now or models.utcnow()
+    now = now or timeutils.utcnow()
     values: dict[str, Any] = {'intent': intent, 'intent_at': now, 'last_error': None}
     if intent == POWER:
         values['intent_args'] = args

@@ -37,14 +37,14 @@ from oslo_config import cfg
 from ironic_lite.common import exception, fileutils
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ironic_lite.conductor.task_manager import TaskManager
+    from ironic_lite.drivers.task import Task
 
 LOG = logging.getLogger(__name__)
 
 TAG_KEY = 'dnsmasq_tag'
 
 
-def pxe_macs(task: TaskManager) -> list[str]:
+def pxe_macs(task: Task) -> list[str]:
     """Lower-case MAC addresses of the node's PXE-enabled ports."""
     return sorted({p.address.lower() for p in task.ports
                    if p.address and getattr(p, 'pxe_enabled', True)})
@@ -57,14 +57,14 @@ class BaseDHCP(abc.ABC):
         self.conf = conf
 
     @abc.abstractmethod
-    async def update_dhcp_opts(self, task: TaskManager, options: list[dict[str, Any]]) -> None:
+    async def update_dhcp_opts(self, task: Task, options: list[dict[str, Any]]) -> None:
         """Make the DHCP server send ``options`` to the node's PXE-enabled ports."""
 
     @abc.abstractmethod
-    async def clean_dhcp_opts(self, task: TaskManager) -> None:
+    async def clean_dhcp_opts(self, task: Task) -> None:
         """Stop sending the node boot options. Idempotent."""
 
-    async def get_ip_addresses(self, task: TaskManager) -> list[str]:
+    async def get_ip_addresses(self, task: Task) -> list[str]:
         """IP addresses the DHCP server leased to the node's ports (if it knows)."""
         return []
 
@@ -76,10 +76,10 @@ class BaseDHCP(abc.ABC):
 class NoneDHCPApi(BaseDHCP):
     """``none``: boot options are an operator's business."""
 
-    async def update_dhcp_opts(self, task: TaskManager, options: list[dict[str, Any]]) -> None:
+    async def update_dhcp_opts(self, task: Task, options: list[dict[str, Any]]) -> None:
         pass
 
-    async def clean_dhcp_opts(self, task: TaskManager) -> None:
+    async def clean_dhcp_opts(self, task: Task) -> None:
         pass
 
 
@@ -106,7 +106,7 @@ class DnsmasqDHCPApi(BaseDHCP):
     def supports_ipxe_tag(self) -> bool:
         return True  # with dhcp-match=set:ipxe,175 in dnsmasq's configuration
 
-    async def update_dhcp_opts(self, task: TaskManager, options: list[dict[str, Any]]) -> None:
+    async def update_dhcp_opts(self, task: Task, options: list[dict[str, Any]]) -> None:
         tag = task.node.driver_internal_info.get(TAG_KEY)
         if not tag:
             tag = uuid.uuid4().hex
@@ -127,7 +127,7 @@ class DnsmasqDHCPApi(BaseDHCP):
         for mac in macs:
             fileutils.write_atomic(self.host_file(mac), f'{mac},set:{tag},set:ironic\n')
 
-    async def clean_dhcp_opts(self, task: TaskManager) -> None:
+    async def clean_dhcp_opts(self, task: Task) -> None:
         tag = task.node.driver_internal_info.get(TAG_KEY)
         await asyncio.to_thread(self._clean, task.node.uuid, tag, pxe_macs(task))
         if tag:
@@ -162,7 +162,7 @@ class DnsmasqDHCPApi(BaseDHCP):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.opts_file(node_uuid))
 
-    async def get_ip_addresses(self, task: TaskManager) -> list[str]:
+    async def get_ip_addresses(self, task: Task) -> list[str]:
         macs = set(pxe_macs(task))
         return await asyncio.to_thread(self._leases, macs)
 
