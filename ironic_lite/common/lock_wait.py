@@ -24,11 +24,10 @@ def retrying(conf: cfg.ConfigOpts, retry: tenacity.retry_base, *,
     policy = conf.conductor
     stop = (tenacity.stop_never if patient
             else tenacity.stop_after_attempt(policy.node_locked_retry_attempts + 1))
+    kwargs.setdefault('wait', tenacity.wait_fixed(policy.node_locked_retry_interval))
     kwargs.setdefault('reraise', True)
     kwargs.setdefault('retry_error_callback', _last_result)
-    return tenacity.AsyncRetrying(retry=retry, stop=stop,
-                                  wait=tenacity.wait_fixed(policy.node_locked_retry_interval),
-                                  **kwargs)
+    return tenacity.AsyncRetrying(retry=retry, stop=stop, **kwargs)
 
 
 def _last_result(state: tenacity.RetryCallState) -> Any:

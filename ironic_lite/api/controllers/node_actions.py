@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import tenacity
 from aiohttp import web
 from oslo_utils import strutils
 
@@ -20,7 +21,7 @@ from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import drivers
 from ironic_lite.api.route import NODE, BodyFields, Route
 from ironic_lite.api.schemas import nodes as schemas
-from ironic_lite.common import exception, intent_acceptance, states
+from ironic_lite.common import exception, intent_acceptance, lock_wait, states
 
 LOG = logging.getLogger(__name__)
 
@@ -61,8 +62,9 @@ async def _accept(request: web.Request, node, intent: str, args: dict[str, Any],
     state. ``expected`` adds columns the compare-and-set must still find.
     """
     db = request.app[keys.DB]
-    attempts = request.app[keys.CONF].conductor.node_locked_retry_attempts
-    for attempt in range(attempts + 1):
+
+    async def accept():
+        nonlocal node
         node = await utils.settled_node(request, node)
         if check is not None:
             check(node)
@@ -72,14 +74,20 @@ async def _accept(request: web.Request, node, intent: str, args: dict[str, Any],
             return await db.update_node(node.id, values, cas)
         except exception.NodeStateChanged:
             node = await db.get_node(node.id)
-            if attempt == attempts:
-                if node.reservation:
-                    raise exception.NodeLocked(node=node.uuid,
-                                               host=node.reservation) from None
-                if check is not None:
-                    check(node)
-                raise
-    raise AssertionError('unreachable')
+            raise
+
+    # A lost compare-and-set is tried again at once (settled_node does the waiting), as many
+    # times as the lock-retry policy allows.
+    try:
+        return await lock_wait.retrying(
+            request.app[keys.CONF], tenacity.retry_if_exception_type(exception.NodeStateChanged),
+            wait=tenacity.wait_none())(accept)
+    except exception.NodeStateChanged:
+        if node.reservation:
+            raise exception.NodeLocked(node=node.uuid, host=node.reservation) from None
+        if check is not None:
+            check(node)
+        raise
 
 
 async def _settled(request: web.Request, node, check: Callable[[Any], None]):
@@ -118,13 +126,7 @@ async def set_provision_state(request: web.Request) -> web.Response:
     rpcapi = request.app[keys.RPCAPI]
     await rpcapi.host_for(node)  # 503 before accepting when no conductor can take it
     node = await _accept(request, node, event, args, check, **_still(event))
-    if event in ('deploy', 'rebuild'):
-        cast = rpcapi.do_node_deploy(node, rebuild=event == 'rebuild')
-    elif event == 'delete':
-        cast = rpcapi.do_node_tear_down(node)
-    else:
-        cast = rpcapi.do_provisioning_action(node, event)
-    await _cast_recorded(node, event, cast)
+    await _cast_recorded(node, event, rpcapi.run_intent(node))
     return _accepted(request, node)
 
 
@@ -274,8 +276,7 @@ async def set_power_state(request: web.Request) -> web.Response:
     await rpcapi.host_for(node)
     node = await _accept(request, node, intent_acceptance.POWER,
                          {'power_state': target, 'timeout': timeout}, check)
-    await _cast_recorded(node, f'power {target}',
-                         rpcapi.change_node_power_state(node, target, timeout))
+    await _cast_recorded(node, f'power {target}', rpcapi.run_intent(node))
     return _accepted(request, node)
 
 
