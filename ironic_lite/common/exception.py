@@ -309,3 +309,10 @@ class InsufficientDiskSpace(IronicLiteException):
 class IPMIFailure(IronicLiteException):
     """A BMC refused, failed or did not answer an IPMI operation (after retries)."""
     _msg_fmt = 'IPMI call to %(bmc)s failed: %(reason)s'
+
+
+# --- Redfish (redfish interfaces, sushy) -----------------------------------------------------
+
+class RedfishError(IronicLiteException):
+    """A BMC refused, failed or did not answer a Redfish operation (after retries)."""
+    _msg_fmt = 'Redfish call to %(bmc)s failed: %(reason)s'

@@ -11,6 +11,7 @@ import ironic_lite.conf.images as images
 import ironic_lite.conf.ipmi as ipmi
 import ironic_lite.conf.iscsi as iscsi
 import ironic_lite.conf.pxe as pxe
+import ironic_lite.conf.redfish as redfish
 from ironic_lite.conf import api, auth, conductor, default, deploy, fake
 
 CONF = cfg.CONF
@@ -26,4 +27,5 @@ images.register_opts(CONF)
 ipmi.register_opts(CONF)
 iscsi.register_opts(CONF)
 pxe.register_opts(CONF)
+redfish.register_opts(CONF)
 dhcp.register_opts(CONF)

@@ -7,9 +7,10 @@ INTERFACE_TYPES = ('boot', 'deploy', 'management', 'power', 'vendor',
                    'bios', 'console', 'network', 'rescue', 'storage', 'raid', 'inspect')
 
 # Upstream Ironic's defaults (ironic/conf/default.py), keeping only the interfaces implemented
-# here (upstream also enables e.g. redfish, redfish-virtual-media, cinder), so an ironic.conf
-# that sets only enabled_hardware_types = ipmi loads what the ipmi hardware type needs. None:
-# as upstream, the first supported interface of every enabled hardware type.
+# here (upstream also enables e.g. redfish-virtual-media, redfish bios, cinder), so an
+# ironic.conf that sets only enabled_hardware_types = ipmi (or redfish) loads what that
+# hardware type needs. None: as upstream, the first supported interface of every enabled
+# hardware type (ipmitool for ipmi, redfish for redfish).
 _DEFAULT_IFACES: dict[str, list[str] | None] = {
     'boot': ['ipxe', 'pxe'],
     'deploy': ['direct'],
@@ -76,7 +77,7 @@ opts = [
                help="'oslo' talks to conductors over oslo.messaging (transport_url); "
                     "'none' is the all-in-one mode: API and conductor in one process "
                     "over an in-process transport."),
-    cfg.ListOpt('enabled_hardware_types', default=['ipmi'],
+    cfg.ListOpt('enabled_hardware_types', default=['ipmi', 'redfish'],
                 help='Hardware types this conductor loads (stevedore entry points in '
                      'ironic_lite.hardware.types). A hardware type none of whose supported '
                      'interfaces of some kind is enabled stops the conductor from starting. '

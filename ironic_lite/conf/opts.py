@@ -5,6 +5,7 @@ import ironic_lite.conf.images as images
 import ironic_lite.conf.ipmi as ipmi
 import ironic_lite.conf.iscsi as iscsi
 import ironic_lite.conf.pxe as pxe
+import ironic_lite.conf.redfish as redfish
 from ironic_lite.conf import api, auth, conductor, default, deploy, fake
 
 
@@ -17,6 +18,7 @@ def list_opts():
         ('deploy', deploy.opts),
         ('fake', fake.opts),
         ('ipmi', ipmi.opts),
+        ('redfish', redfish.opts),
         *images.list_opts(),
         *pxe.list_opts(),
         *iscsi.list_opts(),

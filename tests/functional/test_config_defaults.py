@@ -30,6 +30,8 @@ IPMI_INTERFACES = {
     'rescue': ('no-rescue', ['no-rescue']),
     'storage': ('noop', ['noop']),
 }
+REDFISH_INTERFACES = {**IPMI_INTERFACES, 'management': ('redfish', ['redfish']),
+                      'power': ('redfish', ['redfish'])}
 
 
 def _get(url: str) -> dict:
@@ -64,11 +66,18 @@ def test_an_ironic_conf_that_enables_only_ipmi_loads_its_interfaces(rabbit_url, 
 
 
 @pytest.mark.rabbit
-def test_a_conductor_with_no_driver_options_loads_ipmi_as_upstream(rabbit_url, tmp_path):
+def test_a_conductor_with_no_driver_options_loads_ipmi_and_redfish_as_upstream(rabbit_url,
+                                                                              tmp_path):
     cluster = SplitCluster(rabbit_url, workdir=str(tmp_path), fake_hardware=False)
     try:
         cluster.start()
-        assert [d['name'] for d in _get(f'{cluster.url}/v1/drivers')['drivers']] == ['ipmi']
+        assert [d['name'] for d in _get(f'{cluster.url}/v1/drivers')['drivers']] == [
+            'ipmi', 'redfish']
+        _assert_ipmi_loaded(cluster.url)
+        redfish = _get(f'{cluster.url}/v1/drivers/redfish')
+        for itype, (default, enabled) in REDFISH_INTERFACES.items():
+            assert redfish[f'default_{itype}_interface'] == default, itype
+            assert redfish[f'enabled_{itype}_interfaces'] == enabled, itype
     finally:
         cluster.stop()
 

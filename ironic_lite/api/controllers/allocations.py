@@ -9,11 +9,11 @@ an already deployed node at once. Deleting frees the node's ``instance_uuid``. P
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from http import HTTPStatus
 from typing import Any
 
+import tenacity
 from aiohttp import web
 from oslo_utils import uuidutils
 
@@ -23,7 +23,7 @@ from ironic_lite.api.controllers import collection as col
 from ironic_lite.api.route import NODE, Route
 from ironic_lite.api.schemas import resources as resource_schemas
 from ironic_lite.api.schemas.nodes import JSON_PATCH
-from ironic_lite.common import exception, states
+from ironic_lite.common import exception, lock_wait, states
 from ironic_lite.common import resource_errors as errors
 from ironic_lite.db import models
 
@@ -259,19 +259,24 @@ async def _destroy(request: web.Request, alloc: models.Allocation) -> web.Respon
     lock-retry policy, then the allocation goes and its node is free again. 409 only for a
     node in a state that keeps its allocation, or a lock held past the retries."""
     db = request.app[keys.DB]
-    conf = request.app[keys.CONF].conductor
-    for attempt in range(conf.node_locked_retry_attempts + 1):
-        if attempt:
-            await asyncio.sleep(conf.node_locked_retry_interval)
+    waited = False
+
+    async def destroy() -> None:
+        nonlocal alloc, waited
+        if waited:   # after a wait: the allocation as it is now
             try:
                 alloc = await db.get_resource(models.Allocation, alloc.id)
             except errors.AllocationNotFound:
-                return web.Response(status=204)  # deleted meanwhile: what was asked
-        try:
-            await _destroy_once(db, alloc)
-        except _Busy:
-            continue
+                return  # deleted meanwhile: what was asked
+        waited = True
+        await _destroy_once(db, alloc)
+
+    try:
+        await lock_wait.retrying(request.app[keys.CONF],
+                                 tenacity.retry_if_exception_type(_Busy))(destroy)
         return web.Response(status=204)
+    except _Busy:
+        pass
     node = await db.get_node(alloc.node_id) if alloc.node_id is not None else None
     raise exception.NodeLocked(node=node.uuid if node else alloc.uuid,
                                host=(node.reservation if node else None) or 'a conductor')

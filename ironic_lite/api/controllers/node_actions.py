@@ -1,8 +1,9 @@
 """Node sub-resources that act: states (provision, power), maintenance, validate, boot device,
 vendor passthru.
 
-State changes are accepted with a compare-and-set on the node (``common/intents.py``) and then
-cast to the node's conductor: 202 means the request is durably recorded.
+State changes are accepted with a compare-and-set on the node
+(``common/intent_acceptance.py``) and then cast to the node's conductor: 202 means the request
+is durably recorded.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import tenacity
 from aiohttp import web
 from oslo_utils import strutils
 
@@ -19,7 +21,7 @@ from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import drivers
 from ironic_lite.api.route import NODE, BodyFields, Route
 from ironic_lite.api.schemas import nodes as schemas
-from ironic_lite.common import exception, intents, states
+from ironic_lite.common import exception, intent_acceptance, lock_wait, states
 
 LOG = logging.getLogger(__name__)
 
@@ -51,33 +53,41 @@ async def _accept(request: web.Request, node, intent: str, args: dict[str, Any],
                   check: Callable[[Any], None] | None = None, **expected: Any):
     """Record the intent with a compare-and-set; translate a lost race into 409.
 
-    The compare-and-set makes the request's first state transition (``common/intents.py``),
-    so the answer and every later read show the operation under way. A node locked by a
+    The compare-and-set makes the request's first state transition
+    (``common/intent_acceptance.py``), so the answer and every later read show the operation
+    under way. A node locked by a
     finishing worker, or changed between the read and the write, is re-read and tried again
     within the conductor's bounded lock-retry policy; ``check`` re-validates the request
     against each fresh read, so a node that moved on gets upstream's answer for its new
     state. ``expected`` adds columns the compare-and-set must still find.
     """
     db = request.app[keys.DB]
-    attempts = request.app[keys.CONF].conductor.node_locked_retry_attempts
-    for attempt in range(attempts + 1):
+
+    async def accept():
+        nonlocal node
         node = await utils.settled_node(request, node)
         if check is not None:
             check(node)
-        values, cas = intents.acceptance(node, intent, args)
+        values, cas = intent_acceptance.acceptance(node, intent, args)
         cas.update(expected)
         try:
             return await db.update_node(node.id, values, cas)
         except exception.NodeStateChanged:
             node = await db.get_node(node.id)
-            if attempt == attempts:
-                if node.reservation:
-                    raise exception.NodeLocked(node=node.uuid,
-                                               host=node.reservation) from None
-                if check is not None:
-                    check(node)
-                raise
-    raise AssertionError('unreachable')
+            raise
+
+    # A lost compare-and-set is tried again at once (settled_node does the waiting), as many
+    # times as the lock-retry policy allows.
+    try:
+        return await lock_wait.retrying(
+            request.app[keys.CONF], tenacity.retry_if_exception_type(exception.NodeStateChanged),
+            wait=tenacity.wait_none())(accept)
+    except exception.NodeStateChanged:
+        if node.reservation:
+            raise exception.NodeLocked(node=node.uuid, host=node.reservation) from None
+        if check is not None:
+            check(node)
+        raise
 
 
 async def _settled(request: web.Request, node, check: Callable[[Any], None]):
@@ -116,13 +126,7 @@ async def set_provision_state(request: web.Request) -> web.Response:
     rpcapi = request.app[keys.RPCAPI]
     await rpcapi.host_for(node)  # 503 before accepting when no conductor can take it
     node = await _accept(request, node, event, args, check, **_still(event))
-    if event in ('deploy', 'rebuild'):
-        cast = rpcapi.do_node_deploy(node, rebuild=event == 'rebuild')
-    elif event == 'delete':
-        cast = rpcapi.do_node_tear_down(node)
-    else:
-        cast = rpcapi.do_provisioning_action(node, event)
-    await _cast_recorded(node, event, cast)
+    await _cast_recorded(node, event, rpcapi.run_intent(node))
     return _accepted(request, node)
 
 
@@ -270,10 +274,9 @@ async def set_power_state(request: web.Request) -> web.Response:
     node = await _settled(request, node, check)
     rpcapi = request.app[keys.RPCAPI]
     await rpcapi.host_for(node)
-    node = await _accept(request, node, intents.POWER,
+    node = await _accept(request, node, intent_acceptance.POWER,
                          {'power_state': target, 'timeout': timeout}, check)
-    await _cast_recorded(node, f'power {target}',
-                         rpcapi.change_node_power_state(node, target, timeout))
+    await _cast_recorded(node, f'power {target}', rpcapi.run_intent(node))
     return _accepted(request, node)
 
 

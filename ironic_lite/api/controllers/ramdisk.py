@@ -21,11 +21,11 @@ for the negotiated version, which is what ironic-python-agent reads:
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import urllib.parse
 
+import tenacity
 from aiohttp import web
 from oslo_utils import netutils, uuidutils
 
@@ -110,10 +110,15 @@ async def _token_for(request: web.Request, node):
     """``(node, token)``: a new token stored by compare-and-set, or ``******`` if one exists."""
     db = request.app[keys.DB]
     conf = request.app[keys.CONF]
-    interval = max(conf.conductor.node_locked_retry_interval, 0.01)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + _LOCKED_WAIT_S
-    while True:
+    waited = False
+
+    async def attempt():
+        nonlocal node, waited
+        if waited:   # after a wait: the node as it is now
+            node = await db.get_node(node.id)
+            if node.provision_state not in states.LOOKUP_ALLOWED_STATES:
+                raise _not_found(f'node {node.uuid} is in state {node.provision_state}')
+        waited = True
         info = node.driver_internal_info or {}
         if info.get(_TOKEN_KEY):
             return node, _MASKED
@@ -127,12 +132,13 @@ async def _token_for(request: web.Request, node):
                 return node, token
             except exception.NodeStateChanged:
                 pass  # another lookup or a conductor got there first: look again
-        if loop.time() >= deadline:
-            raise exception.NodeLocked(node=node.uuid, host=node.reservation)
-        await asyncio.sleep(interval)
-        node = await db.get_node(node.id)
-        if node.provision_state not in states.LOOKUP_ALLOWED_STATES:
-            raise _not_found(f'node {node.uuid} is in state {node.provision_state}')
+        raise exception.NodeLocked(node=node.uuid, host=node.reservation)
+
+    return await tenacity.AsyncRetrying(
+        retry=tenacity.retry_if_exception_type(exception.NodeLocked),
+        stop=tenacity.stop_after_delay(_LOCKED_WAIT_S),
+        wait=tenacity.wait_fixed(max(conf.conductor.node_locked_retry_interval, 0.01)),
+        reraise=True)(attempt)
 
 
 async def lookup(request: web.Request) -> web.Response:
