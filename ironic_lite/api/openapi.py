@@ -70,7 +70,7 @@ def _operation(path: str, declared: route.Route) -> dict[str, Any]:
 def build(app: web.Application) -> dict[str, Any]:
     """The OpenAPI document of every route ``app`` serves."""
     paths: dict[str, dict[str, Any]] = {}
-    declarations = app[route.ROUTE]
+    declarations = app[route.DECLARED]
     for served in app.router.routes():
         resource = served.resource
         if resource is None or served not in declarations:

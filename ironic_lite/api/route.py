@@ -128,15 +128,15 @@ class Route:
             self.body_fields.check(body, self.known_fields, self.verb_names, ver)
 
 
-ROUTE = web.AppKey('routes', dict)
+DECLARED = web.AppKey('declared_routes', dict)   # aiohttp route -> its Route
 
 
 def index(app: web.Application, routes: dict[Any, Route]) -> None:
     """Remember which declaration each aiohttp route came from (see :func:`of`)."""
-    app[ROUTE] = routes
+    app[DECLARED] = routes
 
 
 def of(request: web.Request) -> Route | None:
     """The declaration of the route ``request`` matched (None: no route matched). One dict
     look-up: every fact was computed when the application was built."""
-    return request.app[ROUTE].get(request.match_info.route)
+    return request.app[DECLARED].get(request.match_info.route)

@@ -117,7 +117,7 @@ def test_tools_script_writes_the_same_document(tmp_path):
 
 def test_policy_rules_are_registered_for_every_route(harness):
     names = {r.name for r in policy.list_rules()}
-    declarations = harness.client.app[route.ROUTE]
+    declarations = harness.client.app[route.DECLARED]
     for served in harness.client.app.router.routes():
         rule = declarations[served].rule
         assert rule in names, (served.method, served.resource.canonical, rule)
