@@ -100,6 +100,14 @@ async def _timed_pass(h: Harness) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
+async def _check(h: Harness, ok: bool, result: object) -> None:
+    """Fail with the pass's counts and a few of the failed nodes' errors."""
+    if not ok:
+        nodes = await h.db.list_nodes()
+        errors = sorted({n.last_error for n in nodes if n.last_error})[:3]
+        raise AssertionError(f'{result}; errors: {errors}')
+
+
 async def bench_one(driver: str, n: int, workers: int, warm_passes: int, workdir: str) -> dict:
     bmcs = FakeBmcProcess(n) if driver == 'ipmi' else RedfishBmcs(n, workdir)
     iface = POWER_INTERFACE[driver]
@@ -122,17 +130,17 @@ async def bench_one(driver: str, n: int, workers: int, warm_passes: int, workdir
                 'deploy_interface': 'fake', 'provision_state': states.ACTIVE,
                 'power_state': states.POWER_OFF, 'driver_info': driver_info}))
         cold, result = await _timed_pass(h)
-        assert result.in_sync == n, result
+        await _check(h, result.in_sync == n, result)
         warm = []
         for _ in range(warm_passes):
             elapsed, result = await _timed_pass(h)
-            assert result.in_sync == n, result
+            await _check(h, result.in_sync == n, result)
             warm.append(elapsed)
         drifted = nodes[::10]
         for node in drifted:
             await h.db.update_node(node.id, {'power_state': states.POWER_ON})
         drift, result = await _timed_pass(h)
-        assert result.repaired == len(drifted) and result.failed == 0, result
+        await _check(h, result.repaired == len(drifted) and result.failed == 0, result)
         return {'driver': driver, 'nodes': n, 'workers': workers, 'cold_s': cold, 'warm_s': warm,
                 'drift_s': drift, 'repaired': len(drifted)}
     finally:

@@ -5,14 +5,13 @@ The API reads and writes the database for plain CRUD and reaches conductors only
 """
 from __future__ import annotations
 
-import uuid
-
 from aiohttp import web
 from oslo_config import cfg
 
 from ironic_lite.api import (
     access_log,
     auth,
+    context,
     endpoint_versions,
     errors,
     keys,
@@ -31,7 +30,7 @@ from ironic_lite.rpcapi.conductor import ConductorAPI
 
 @web.middleware
 async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
-    request_id = f'req-{uuid.uuid4()}'
+    request_id = context.start_request(request)
     request = path_aliases.canonical(request)
     try:
         request[keys.API_VERSION] = mv.parse(request.headers)

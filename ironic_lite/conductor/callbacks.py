@@ -13,7 +13,6 @@ from oslo_utils import timeutils
 from ironic_lite.common import agent_run, exception, states
 from ironic_lite.conductor import utils
 from ironic_lite.conductor.task_manager import acquire
-from ironic_lite.drivers import deploy_utils
 
 LOG = logging.getLogger(__name__)
 
@@ -81,18 +80,3 @@ async def vendor_passthru(res, node_id: str, driver_method: str, http_method: st
         except Exception as e:
             await _handle_error(task, f'Vendor passthru {driver_method}', e)
 
-
-async def continue_node_deploy(res, node_id: str) -> None:
-    async with acquire(res, node_id, purpose='continue deploy') as task:
-        if task.node.provision_state not in _DEPLOY_STATES:
-            LOG.info('Node %s is in %s; nothing to continue', task.node.uuid,
-                     task.node.provision_state)
-            return
-        task.spawn_after(_continue)
-
-
-async def _continue(task) -> None:
-    try:
-        await deploy_utils.resume_and_finish_deploy(task)
-    except Exception as e:
-        await _handle_error(task, 'Deploy', e)

@@ -13,9 +13,8 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from ironic_lite.common import exception, intent_acceptance
+from ironic_lite.common import exception, intent_acceptance, request_context
 from ironic_lite.conductor import deployments, power, provisioning, rescue, utils
 from ironic_lite.conductor.task_manager import acquire
 
@@ -47,10 +46,15 @@ INTENTS: dict[str, Intent] = {
 }
 
 
-async def run_intent(res, node_id: int | str, context: Any = None) -> bool:
-    """Start the node's pending intent, if any. Returns True when work was started."""
+async def run_intent(res, node_id: int | str,
+                     context: request_context.RequestContext | None = None) -> bool:
+    """Start the node's pending intent, if any. Returns True when work was started.
+
+    The work runs under the context of the request that was accepted (stored with the
+    intent), whoever starts it: the cast of that request or a later re-drive."""
     try:
-        started = await _start_locked(res, node_id, context)
+        with request_context.bound(request_context.current()):  # undone on return
+            started = await _start_locked(res, node_id, context)
     except exception.NoFreeConductorWorker:
         # Expected under load: the request stays accepted; now that the node's lock is
         # released, a free worker re-drives it.
@@ -64,7 +68,8 @@ async def run_intent(res, node_id: int | str, context: Any = None) -> bool:
     return started
 
 
-async def _start_locked(res, node_id: int | str, context: Any) -> bool:
+async def _start_locked(res, node_id: int | str,
+                        context: request_context.RequestContext | None) -> bool:
     async with acquire(res, node_id, purpose='accepted request', context=context) as task:
         name = task.node.intent
         if name is None:
@@ -81,6 +86,11 @@ async def _start_locked(res, node_id: int | str, context: Any) -> bool:
             raise
         task.purpose = intent.purpose
         args = dict(task.node.intent_args)
+        args.pop(intent_acceptance.CONTEXT, None)
+        accepted_by = intent_acceptance.accepted_context(task.node.intent_args)
+        if accepted_by is not None:
+            task.context = accepted_by
+            request_context.set_current(accepted_by)  # the worker started below inherits it
         from_state = args.pop(intent_acceptance.FROM_STATE, None)
         if from_state is not None:  # the API made the first transition when it accepted
             task.accepted = (name, from_state)

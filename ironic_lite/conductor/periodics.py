@@ -26,7 +26,13 @@ import time
 from collections.abc import Awaitable, Callable
 
 from ironic_lite.common import db_outage as outage
-from ironic_lite.common import exception, log_limit, states
+from ironic_lite.common import (
+    exception,
+    intent_acceptance,
+    log_limit,
+    request_context,
+    states,
+)
 from ironic_lite.conductor import allocations, intent_runner, step_runner, utils
 from ironic_lite.conductor.env import ConductorEnv
 from ironic_lite.conductor.task_manager import acquire, adopt_orphaned_lock
@@ -66,9 +72,10 @@ async def redrive_intents(res: ConductorEnv, min_age: float | None = None) -> in
             # instead of leaving them to the next periodic pass.
             res.workers.refused += 1
             break
-        LOG.info('Starting accepted %s of node %s (its request message was not handled)',
-                 node.intent, node.uuid)
-        started += await intent_runner.run_intent(res, node.id)
+        with request_context.bound(intent_acceptance.accepted_context(node.intent_args)):
+            LOG.info('Starting accepted %s of node %s (its request message was not handled)',
+                     node.intent, node.uuid)
+            started += await intent_runner.run_intent(res, node.id)
     return started
 
 

@@ -17,7 +17,7 @@ from ironic_lite.common import rpc
 from ironic_lite.common.hash_ring import HashRingManager
 from ironic_lite.conductor import periodics
 from ironic_lite.conductor.env import ConductorEnv
-from ironic_lite.conductor.manager import CALLS, CASTS, ConductorManager
+from ironic_lite.conductor.manager import ConductorManager
 from ironic_lite.conductor.power_sync import PowerSync
 from ironic_lite.conductor.workers import WorkerPool
 from ironic_lite.db.aio import AsyncConnection
@@ -55,7 +55,7 @@ class ConductorService:
                              workers=workers, ring=ring or HashRingManager(db, conf))
         self.manager = ConductorManager(self.res)
         self.power_sync = PowerSync(self.res)
-        self._rpc = rpc.RPCServer(conf, self.host, self.manager, casts=CASTS, calls=CALLS)
+        self._rpc = rpc.RPCServer(conf, self.host, self.manager)
         self._periodic_tasks: list[asyncio.Task] = []
         self._background: set[asyncio.Task] = set()
 

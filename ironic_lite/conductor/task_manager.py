@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import tenacity
 
-from ironic_lite.common import exception, lock_wait, states
+from ironic_lite.common import exception, lock_wait, request_context, states
 from ironic_lite.common.db_outage import is_unavailable
+from ironic_lite.common.request_context import RequestContext
 from ironic_lite.conductor import step_runner
 from ironic_lite.conductor.workers import Slot
 from ironic_lite.db import models
@@ -66,7 +67,7 @@ async def retry_end_write(fn: Callable[..., Awaitable[Any]], *args: Any, **kwarg
 
 
 def acquire(res: ConductorEnv, node_id: int | str, *, shared: bool = False, purpose: str = '',
-            patient: bool = False, context: dict | None = None) -> TaskManager:
+            patient: bool = False, context: RequestContext | None = None) -> TaskManager:
     """A task on ``node_id`` (id, UUID or name); use as ``async with``."""
     return TaskManager(res, node_id, shared=shared, purpose=purpose, patient=patient,
                        context=context)
@@ -87,13 +88,14 @@ def adopt_orphaned_lock(res: ConductorEnv, node: models.Node, purpose: str) -> T
 
 class TaskManager:
     def __init__(self, res: ConductorEnv, node_id: int | str, *, shared: bool, purpose: str,
-                 patient: bool, context: dict | None):
+                 patient: bool, context: RequestContext | None):
         self.res = res
         self.node_ident = node_id
         self.shared = shared
         self.purpose = purpose
         self.patient = patient
-        self.context = context or {}
+        # who asked for this work (request id, user, project): the caller's, else the current
+        self.context = context or request_context.current()
         self.node: models.Node = None  # type: ignore[assignment]
         self.ports: list[models.Port] = []
         self.driver: Driver = None  # type: ignore[assignment]

@@ -32,6 +32,15 @@ opts = [
                help='Threads making Redfish requests in one process (sushy is blocking; '
                     'the event loop only awaits them). Operations beyond this wait in '
                     'line, e.g. during a power state sync of many nodes.'),
+    cfg.StrOpt('bootloader',
+               help='Path of an EFI system partition image (FAT, with the EFI boot loader, '
+                    'e.g. shim + GRUB) made the El Torito boot image of the ISOs that the '
+                    'redfish-virtual-media boot interface builds for nodes in UEFI boot mode. '
+                    '(Upstream: [conductor]bootloader, which also takes image URLs.)'),
+    cfg.StrOpt('isolinux_bin', default='/usr/lib/ISOLINUX/isolinux.bin',
+               help='Path of ISOLINUX\'s isolinux.bin, the El Torito boot image of the ISOs '
+                    'built for nodes in BIOS boot mode; ldlinux.c32 next to it is added too. '
+                    '(Upstream: [DEFAULT]isolinux_bin.)'),
 ]
 
 

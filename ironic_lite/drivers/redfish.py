@@ -1,7 +1,8 @@
 """The ``redfish`` hardware type: machines managed through their BMC's Redfish API (sushy).
 
 Interfaces in upstream's order of preference, limited to those implemented here: ``redfish``
-power and management; iPXE/PXE boot (upstream lists its virtual media boot last, after them);
+power and management; iPXE/PXE boot, then ``redfish-virtual-media`` (last, as upstream: not
+every BMC implements virtual media well);
 ``fake`` boot and deploy as a last resort (power-only management), ``fake`` RAID and inspection
 for trying steps on a real machine, as the ``ipmi`` hardware type.
 """
@@ -9,7 +10,7 @@ from ironic_lite.drivers.hardware_type import HardwareType
 
 
 class RedfishHardware(HardwareType):
-    supported_boot_interfaces = ['ipxe', 'pxe', 'fake']
+    supported_boot_interfaces = ['ipxe', 'pxe', 'redfish-virtual-media', 'fake']
     supported_deploy_interfaces = ['direct', 'iscsi', 'fake']
     supported_management_interfaces = ['redfish']
     supported_power_interfaces = ['redfish']

@@ -144,6 +144,10 @@ class RedfishEmulator:
         """The system's Redfish resource (``PowerState``, ``Boot``…)."""
         return self._request('GET', f'{SYSTEMS_PATH}/{system_id}').json()
 
+    def virtual_cd(self, system_id: str) -> dict[str, Any]:
+        """The system's virtual CD (``Image``, ``Inserted``…)."""
+        return self._request('GET', f'{SYSTEMS_PATH}/{system_id}/VirtualMedia/Cd').json()
+
     def power_state(self, system_id: str) -> str:
         return self.system(system_id)['PowerState']
 

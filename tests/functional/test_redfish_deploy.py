@@ -1,4 +1,5 @@
-"""Issue 12: deploying a ``redfish`` node with ``ipxe`` boot and the ``direct`` deploy.
+"""Issue 12: deploying a ``redfish`` node with the ``direct`` deploy, booting the ramdisk by
+``ipxe`` or from an ISO on the BMC's virtual CD (``redfish-virtual-media``).
 
 Real parts only: an all-in-one harness (API on a loopback port, conductor, SQLite), sushy-tools'
 emulator as the node's BMC (fake systems, real HTTP), ``ipxe`` boot writing into a tmp HTTP
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
 
 import pytest
@@ -30,7 +32,7 @@ RAW = bytes(range(256)) * 4096 + os.urandom(64 * 1024)    # 1 MiB + 64 KiB
 
 @pytest.fixture(scope='module')
 def bmc(tmp_path_factory):
-    with RedfishEmulator(str(tmp_path_factory.mktemp('redfish')), count=2,
+    with RedfishEmulator(str(tmp_path_factory.mktemp('redfish')), count=3,
                          password='password') as emulator:
         yield emulator
 
@@ -46,7 +48,9 @@ async def images():
 
 @pytest.fixture
 async def h(sqlite_url, tmp_path):
-    """The harness, with [deploy]http_root served over HTTP (iPXE scripts, kernels)."""
+    """The harness, with [deploy]http_root served over HTTP (iPXE scripts, kernels, ISOs)."""
+    boot_loader = tmp_path / 'efiboot.img'       # any bytes do: nothing boots it here
+    boot_loader.write_bytes(b'\0' * 2048 * 4)
     root = tmp_path / 'httpboot'
     root.mkdir()
     app = web.Application()
@@ -56,7 +60,7 @@ async def h(sqlite_url, tmp_path):
     harness = await Harness(sqlite_url, **{
         'conductor.node_locked_retry_interval': 0.01,
         'enabled_hardware_types': ['redfish', 'fake-hardware'],
-        'enabled_boot_interfaces': ['fake', 'ipxe'],
+        'enabled_boot_interfaces': ['fake', 'ipxe', 'redfish-virtual-media'],
         'enabled_deploy_interfaces': ['direct', 'fake'],
         'enabled_power_interfaces': ['redfish', 'fake'],
         'enabled_management_interfaces': ['redfish', 'fake'],
@@ -69,6 +73,8 @@ async def h(sqlite_url, tmp_path):
         'deploy.http_url': str(http.make_url('')).rstrip('/'),
         'agent.post_deploy_get_power_state_retry_interval': 0.05,
         'agent.command_timeout': 10,
+        'redfish.bootloader': str(boot_loader),
+        'redfish.isolinux_bin': str(boot_loader),
     }).start()
     harness.agents = []
     try:
@@ -166,3 +172,80 @@ async def test_deploy_with_a_changed_bmc_password_fails_clearly(h, images, bmc):
     assert node['provision_state'] == 'deploy failed', node
     assert 'access denied' in node['last_error'] and bmc.url in node['last_error'], node
     assert not os.path.exists(os.path.join(h.res.conf.deploy.http_root, uuid))
+
+
+def iso_files(path: str) -> dict[str, bytes]:
+    """Rock Ridge path -> content of every file of an ISO."""
+    import pycdlib
+    iso = pycdlib.PyCdlib()
+    iso.open(path)
+    try:
+        out = {}
+        for root, _dirs, files in iso.walk(rr_path='/'):
+            for name in files:
+                data = io.BytesIO()
+                iso.get_file_from_iso_fp(data, rr_path=f'{root.rstrip("/")}/{name}')
+                out[f'{root.rstrip("/")}/{name}'] = data.getvalue()
+        out['El Torito'] = b'yes' if iso.eltorito_boot_catalog else b''
+        return out
+    finally:
+        iso.close()
+
+
+@pytest.mark.parametrize('boot_mode', ['uefi', 'bios'])
+async def test_virtual_media_direct_deploy_then_undeploy(h, images, bmc, tmp_path, boot_mode):
+    system, mac = bmc.systems[2], bmc.fake_systems[2]['nics'][0]['mac']
+    bmc.set_power(system, 'ForceOff')
+    node = await api.create_node(
+        h, driver='redfish', boot_interface='redfish-virtual-media', deploy_interface='direct',
+        properties={'capabilities': f'boot_mode:{boot_mode}'},
+        driver_info={**bmc.driver_info(system), 'deploy_kernel': images.url(KERNEL),
+                     'deploy_ramdisk': images.url(RAMDISK)},
+        instance_info={'image_source': images.url(IMAGE),
+                       'image_checksum': hashlib.sha256(RAW).hexdigest()})
+    uuid = node['uuid']
+    await api.ok(await h.request('POST', '/v1/ports', json={
+        'node_uuid': uuid, 'address': mac, 'pxe_enabled': False}), 201)
+    await api.move(h, uuid, 'manage', 'manageable')
+    await api.move(h, uuid, 'provide', 'available')
+    validation = await api.ok(await h.request('GET', f'/v1/nodes/{uuid}/validate'))
+    assert validation['boot']['result'] is True, validation
+
+    resp = await api.provision(h, uuid, 'active')
+    assert resp.status == 202, await resp.text()
+    node = await wait_for_state(h, uuid, ('wait call-back', 'deploy failed', 'active'))
+    assert node['provision_state'] == 'wait call-back', node['last_error']
+    iso_path = os.path.join(h.res.conf.deploy.http_root, uuid, 'boot.iso')
+    iso_url = f"{h.res.conf.deploy.http_url}/{uuid}/boot.iso"
+    cd = bmc.virtual_cd(system)
+    assert (cd['Image'], cd['Inserted']) == (iso_url, True), cd   # the BMC downloaded it
+    booted = bmc.system(system)
+    assert booted['PowerState'] == 'On'
+    assert booted['Boot']['BootSourceOverrideTarget'] == 'Cd'
+    files = await asyncio.to_thread(iso_files, iso_path)
+    assert files['/vmlinuz'] == images.files[KERNEL]
+    assert files['/initrd'] == images.files[RAMDISK]
+    config = files['/boot/grub/grub.cfg' if boot_mode == 'uefi' else '/isolinux/isolinux.cfg']
+    assert f'deployment_id={uuid}'.encode() in config and b'ipa-api-url=' in config
+    assert f'boot_mode={boot_mode}'.encode() in config
+    assert files['El Torito']
+
+    async def power_off(agent: SimAgent) -> None:
+        await asyncio.to_thread(bmc.set_power, system, 'ForceOff')
+    agent = SimAgent(h.url, [mac], str(tmp_path / 'disk'), heartbeat_interval=0.2,
+                     lookup_interval=0.05, on_power_off=power_off)
+    h.agents.append(agent)
+    await agent.start()
+    node = await wait_for_state(h, uuid, ('active', 'deploy failed'))
+    assert node['provision_state'] == 'active', node['last_error']
+    with open(agent.disk_path, 'rb') as f:
+        assert f.read() == RAW
+    assert bmc.virtual_cd(system)['Inserted'] is False            # ejected
+    assert bmc.system(system)['Boot']['BootSourceOverrideTarget'] == 'Hdd'
+    assert not os.path.exists(iso_path)
+
+    resp = await api.provision(h, uuid, 'deleted')
+    assert resp.status == 202, await resp.text()
+    node = await wait_for_state(h, uuid, ('available', 'error', 'clean failed'))
+    assert node['provision_state'] == 'available' and node['last_error'] is None, node
+    assert bmc.power_state(system) == 'Off'

@@ -126,13 +126,7 @@ async def set_provision_state(request: web.Request) -> web.Response:
     rpcapi = request.app[keys.RPCAPI]
     await rpcapi.host_for(node)  # 503 before accepting when no conductor can take it
     node = await _accept(request, node, event, args, check, **_still(event))
-    if event in ('deploy', 'rebuild'):
-        cast = rpcapi.do_node_deploy(node, rebuild=event == 'rebuild')
-    elif event == 'delete':
-        cast = rpcapi.do_node_tear_down(node)
-    else:
-        cast = rpcapi.do_provisioning_action(node, event)
-    await _cast_recorded(node, event, cast)
+    await _cast_recorded(node, event, rpcapi.run_intent(node))
     return _accepted(request, node)
 
 
@@ -282,8 +276,7 @@ async def set_power_state(request: web.Request) -> web.Response:
     await rpcapi.host_for(node)
     node = await _accept(request, node, intent_acceptance.POWER,
                          {'power_state': target, 'timeout': timeout}, check)
-    await _cast_recorded(node, f'power {target}',
-                         rpcapi.change_node_power_state(node, target, timeout))
+    await _cast_recorded(node, f'power {target}', rpcapi.run_intent(node))
     return _accepted(request, node)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import types
 
 import pytest
+from oslo_config import fixture as config_fixture
 
 from ironic_lite.common import exception
 from ironic_lite.conf import CONF
-from ironic_lite.drivers.modules.redfish import management, power
+from ironic_lite.drivers.modules.redfish import boot, management, power
 from ironic_lite.drivers.modules.redfish import utils as redfish_utils
 from ironic_lite.testing.redfish import RedfishEmulator
 
@@ -94,3 +95,24 @@ async def test_one_connection_per_bmc_and_credentials_dropped_after_a_failure(bm
     with pytest.raises(exception.RedfishError, match='access denied'):
         await power.get_power(redfish_utils.parse_driver_info(bad.node))
     assert len(redfish_utils._connections) == 1                # the failed one is not kept
+
+
+@pytest.fixture
+def conf(tmp_path):
+    fixture = config_fixture.Config(CONF)
+    fixture.setUp()
+    fixture.config(http_url='http://127.0.0.1:8080', http_root=str(tmp_path), group='deploy')
+    yield fixture
+    fixture.cleanUp()
+
+
+@pytest.mark.parametrize('mode, option', [('uefi', 'bootloader'), ('bios', 'isolinux_bin')])
+async def test_virtual_media_validate_names_the_missing_boot_loader(conf, mode, option):
+    conf.config(**{option: '/no/such/loader'}, group='redfish')
+    t = task(redfish_address='bmc', deploy_kernel='http://k', deploy_ramdisk='http://r')
+    t.node.properties = {'capabilities': f'boot_mode:{mode}'}
+    t.node.instance_info = {}
+    t.res = types.SimpleNamespace(conf=CONF)
+    with pytest.raises(exception.MissingParameterValue,
+                       match=rf'\[redfish\]{option} is missing \(/no/such/loader\)'):
+        await boot.RedfishVirtualMediaBoot().validate(t)
