@@ -106,7 +106,9 @@ class AgentClient:
         if self._session is None or self._session.closed or self._loop is not loop:
             self._loop = loop
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(force_close=True),
+                # no cap on connections (aiohttp's default is 100), as with a session per
+                # request: a large fleet's heartbeats must not queue behind each other
+                connector=aiohttp.TCPConnector(force_close=True, limit=0),
                 # agents set no cookies; one agent's must never reach another
                 cookie_jar=aiohttp.DummyCookieJar())
         return self._session
