@@ -18,6 +18,7 @@ It prints a table with the upstream Ironic 39 figures measured on the same machi
 reference (or, with ``--peer-json``, against a peer run of ``bench_ironic.py`` made in the same
 time window), and optionally writes everything to ``--json``.
 
+The servers and their memory are in ``spine_processes.py``, the table in ``spine_report.py``.
 Only loopback is used. Every loop is bounded in count and time. Every process the script starts
 is stopped (SIGTERM, then SIGKILL) and its vhost deleted, also on errors and Ctrl-C.
 
@@ -34,34 +35,21 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 import aiohttp
 
-from ironic_lite.conf.default import EMBEDDED_DRIVER_DEFAULTS
-from ironic_lite.testing import processes, services
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.spine_processes import Cluster, calib, fmt_mem, memory  # noqa: E402
+from bench.spine_report import UPSTREAM, peer_figures, report  # noqa: E402
 
 HEADERS = {'X-OpenStack-Ironic-API-Version': 'latest', 'Content-Type': 'application/json',
            'Accept': 'application/json'}
-API_READY = 'ironic_lite API ready on http://'
 MAX_WAIT = 600.0        # seconds: cap on any wait for nodes to reach a state
 REQUEST_TIMEOUT = 60.0  # seconds: cap on one HTTP request
-START_TIMEOUT = 90.0    # seconds: cap on a daemon start
-
-# Upstream OpenStack Ironic 39.0.0 on this machine (issue 2, item 14 and
-# /work/shared/peer-ironic/results/SUMMARY.txt): fake-hardware, SQLite, 8 client threads.
-UPSTREAM = {
-    'create_per_s': (17.0, 27.0),
-    'deploy_accept_s': (53.0, 77.0),            # 200 deploy requests accepted
-    'deploy_req_per_s': (200 / 77.0, 200 / 53.0),  # ~2.6-3.8/s ("~3/s")
-    'get_node_rps': (44.0, 100.0),
-    'rss_aio_mib': (290.0, 345.0),
-    'rss_split_mib': (520.0, 600.0),
-}
-TARGETS = {'create_per_s': 10, 'deploy_req_per_s': 10, 'get_node_rps': 5, 'rss': 1 / 3}
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -79,172 +67,6 @@ def lat_summary(seconds):
     return {'n': len(ms), 'mean_ms': round(statistics.mean(ms), 2),
             'p50_ms': round(pct(ms, 50), 2), 'p95_ms': round(pct(ms, 95), 2),
             'p99_ms': round(pct(ms, 99), 2), 'max_ms': round(max(ms), 2)}
-
-
-def calib():
-    """CPU-speed probe, identical to bench_ironic.py's: a 5M-step pure-Python loop."""
-    t = time.perf_counter()
-    x = 0
-    for i in range(5_000_000):
-        x += i
-    return round(time.perf_counter() - t, 3)
-
-
-def proc_tree(root):
-    parent = {}
-    for d in os.listdir('/proc'):
-        if d.isdigit():
-            try:
-                with open(f'/proc/{d}/stat') as f:
-                    parent[int(d)] = int(f.read().rsplit(')', 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                pass
-    out, todo = [], [root]
-    while todo and len(out) < 1000:
-        p = todo.pop(0)
-        if p in out or p not in parent:
-            continue
-        out.append(p)
-        todo.extend(sorted(c for c, pp in parent.items() if pp == p))
-    return out
-
-
-def mem_of_pid(pid):
-    d = {'pid': pid}
-    try:
-        with open(f'/proc/{pid}/status') as f:
-            for line in f:
-                if line.startswith(('VmRSS', 'VmHWM', 'Threads')):
-                    k, v = line.split(':', 1)
-                    d[k] = int(v.split()[0])
-        with open(f'/proc/{pid}/stat') as f:
-            fields = f.read().rsplit(')', 1)[1].split()
-            d['cpu_s'] = round((int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK'), 2)
-    except OSError as e:
-        d['error'] = str(e)
-    try:
-        with open(f'/proc/{pid}/smaps_rollup') as f:
-            for line in f:
-                if line.startswith('Pss:'):
-                    d['Pss'] = int(line.split()[1])
-    except OSError:
-        pass
-    return d
-
-
-def memory(daemons):
-    """{name: {rss_mib, pss_mib, hwm_mib, threads, cpu_s}} for each daemon (process tree)."""
-    out = {}
-    for name, daemon in daemons.items():
-        procs = [mem_of_pid(p) for p in proc_tree(daemon.pid)]
-        pss = [p['Pss'] for p in procs if 'Pss' in p]
-        out[name] = {
-            'pid': daemon.pid, 'processes': len(procs),
-            'rss_mib': round(sum(p.get('VmRSS', 0) for p in procs) / 1024, 1),
-            'hwm_mib': round(sum(p.get('VmHWM', 0) for p in procs) / 1024, 1),
-            'pss_mib': round(sum(pss) / 1024, 1) if pss else None,
-            'threads': sum(p.get('Threads', 0) for p in procs),
-            'cpu_s': round(sum(p.get('cpu_s', 0) for p in procs), 2)}
-    if len(out) > 1:
-        vals = list(out.values())
-        out['sum'] = {'rss_mib': round(sum(v['rss_mib'] for v in vals), 1),
-                      'hwm_mib': round(sum(v['hwm_mib'] for v in vals), 1),
-                      'pss_mib': (round(sum(v['pss_mib'] for v in vals), 1)
-                                  if all(v['pss_mib'] is not None for v in vals) else None),
-                      'threads': sum(v['threads'] for v in vals),
-                      'cpu_s': round(sum(v['cpu_s'] for v in vals), 2)}
-    return out
-
-
-def fmt_mem(m):
-    def one(v):
-        pss = f", PSS {v['pss_mib']:.1f}" if v.get('pss_mib') is not None else ''
-        return (f"RSS {v['rss_mib']:.1f} MiB{pss} (peak {v['hwm_mib']:.1f}), "
-                f"{v['threads']} threads, cpu {v['cpu_s']:.1f} s")
-    return '; '.join(f'{k}: {one(v)}' for k, v in m.items())
-
-
-# ------------------------------------------------------------------------------ servers
-class Cluster:
-    """ironic_lite all-in-one, or API + conductor over a fresh RabbitMQ vhost."""
-
-    def __init__(self, mode, workdir, extra_conf=None):
-        self.mode = mode
-        self.workdir = workdir
-        self.port = services.free_port()
-        self.url = f'http://127.0.0.1:{self.port}'
-        self.db_url = f'sqlite:///{os.path.join(workdir, "ironic_lite.sqlite")}'
-        self.extra = extra_conf or {}
-        self.daemons = {}
-        self._delete_vhost = None
-        self.transport_url = None
-        self.start_s = None
-
-    def _config(self, host):
-        conf = {'DEFAULT': {'host': host, 'state_path': self.workdir,
-                            **EMBEDDED_DRIVER_DEFAULTS},
-                'api': {'host_ip': '127.0.0.1', 'port': self.port},
-                'database': {'connection': self.db_url}}
-        if self.mode == 'aio':
-            conf['DEFAULT']['rpc_transport'] = 'none'
-        else:
-            conf['DEFAULT']['rpc_transport'] = 'oslo'
-            conf['DEFAULT']['transport_url'] = self.transport_url
-        for section, options in self.extra.items():
-            conf.setdefault(section, {}).update(options)
-        return conf
-
-    def start(self):
-        t0 = time.perf_counter()
-        if self.mode == 'aio':
-            d = processes.Daemon('ironic-lite', self._config('bench-aio'), API_READY,
-                                 workdir=self.workdir, name='aio')
-            self.daemons['aio'] = d
-            d.start(START_TIMEOUT)
-        else:
-            if not services.rabbit_available():
-                raise RuntimeError('split mode needs RabbitMQ on 127.0.0.1:5672 and rabbitmqctl')
-            self.transport_url, self._delete_vhost = services.fresh_rabbit_vhost()
-            path = processes.write_config(os.path.join(self.workdir, 'dbsync.conf'),
-                                          self._config('bench-dbsync'))
-            subprocess.run([processes.console_script('ironic-lite-dbsync'), '--config-file',
-                            path, 'upgrade'], check=True, capture_output=True, text=True,
-                           timeout=120)
-            cond = processes.Daemon('ironic-lite-conductor', self._config('bench-conductor'),
-                                    'ironic_lite conductor bench-conductor ready',
-                                    workdir=self.workdir, name='conductor')
-            self.daemons['conductor'] = cond
-            cond.start(START_TIMEOUT)
-            api = processes.Daemon('ironic-lite-api', self._config('bench-api'), API_READY,
-                                   workdir=self.workdir, name='api')
-            self.daemons['api'] = api
-            api.start(START_TIMEOUT)
-            self.daemons = {'api': api, 'conductor': cond}
-        self.start_s = round(time.perf_counter() - t0, 2)
-        return self
-
-    def check_alive(self):
-        dead = [n for n, d in self.daemons.items() if d.proc and d.proc.poll() is not None]
-        if dead:
-            raise RuntimeError(f'process(es) exited: {dead}\n{self.logs()}')
-
-    def logs(self, n=40):
-        return '\n'.join(f'--- {name} ({d.log_path})\n{d.log_tail(n)}'
-                         for name, d in self.daemons.items())
-
-    def stop(self):
-        codes = {}
-        for name in ('api', 'aio', 'conductor'):
-            d = self.daemons.get(name)
-            if d is not None:
-                try:
-                    codes[name] = d.stop(grace=30)
-                except Exception as e:  # noqa: BLE001 - keep stopping the others
-                    codes[name] = repr(e)
-        if self._delete_vhost is not None:
-            self._delete_vhost()
-            self._delete_vhost = None
-        return codes
 
 
 # ------------------------------------------------------------------------------ client
@@ -444,150 +266,6 @@ async def bench_cluster(cluster, args):
         R['http_error_samples'] = http.error_samples
         await http.close()
     return R
-
-
-# ------------------------------------------------------------------------------ report
-def peer_figures(path):
-    """Reference figures from a bench_ironic.py JSON (a peer run in the same time window)."""
-    with open(path) as f:
-        p = json.load(f)
-    mem = {m['label']: m for m in p.get('memory', [])}
-    out = {'source': path}
-    if 'a_create_sequential' in p:
-        out['create_per_s'] = p['a_create_sequential']['req_per_s']
-    if 'b_deploy' in p:
-        out['deploy_accept_s'] = p['b_deploy']['fire_s']
-        out['deploy_req_per_s'] = round(args_nodes(p) / p['b_deploy']['fire_s'], 2)
-        out['deploy_all_active_s'] = p['b_deploy']['total_until_all_done_s']
-    if 'c_rps' in p:
-        out['get_node_rps'] = p['c_rps']['rps']
-    if 'c_detail' in p:
-        out['detail_p50_ms'] = p['c_detail']['latency']['p50_ms']
-    for label in ('idle-before', 'after-deploy'):
-        if label in mem:
-            out[f'rss_{label}'] = mem[label]['total_rss_mib']
-    return out
-
-
-def args_nodes(p):
-    return p.get('nodes') or 200
-
-
-def ratio(ours, theirs, lower_is_better=False):
-    if not ours or not theirs:
-        return '-'
-    if isinstance(theirs, tuple):
-        lo, hi = theirs
-        if lower_is_better:
-            return f'{lo / ours:.1f}-{hi / ours:.1f}x smaller'
-        return f'{ours / hi:.1f}-{ours / lo:.1f}x'
-    if lower_is_better:
-        return f'{theirs / ours:.1f}x smaller'
-    return f'{ours / theirs:.1f}x'
-
-
-def rng(t, fmt='{:.0f}'):
-    return f'{fmt.format(t[0])}-{fmt.format(t[1])}'
-
-
-def report(results, peer=None):
-    """One table: a column per mode, each cell 'value (ratio vs upstream)'; optionally a peer
-    column (bench_ironic.py run against upstream in the same time window) with ratios."""
-    nodes = results[0]['nodes']
-    head = ['metric'] + [f'ironic_lite {r["mode"]} (x upstream)' for r in results] + [
-        'upstream 39 (issue)']
-    if peer is not None:
-        head += ['peer run'] + [f'{r["mode"]} / peer' for r in results]
-    rows = []
-
-    def val(getter, r):
-        try:
-            return getter(r)
-        except (KeyError, TypeError, StopIteration):
-            return None
-
-    def row(name, getter, up=None, lower=False, peer_key=None, up_split=None, fmt='{:.0f}'):
-        cells = [name]
-        for r in results:
-            v = val(getter, r)
-            ref = up_split if (up_split and r['mode'] == 'split') else up
-            cell = '-' if v is None else str(v)
-            if v is not None and ref and isinstance(v, (int, float)):
-                cell += f' ({ratio(v, ref, lower)})'
-            cells.append(cell)
-        ref_txt = ''
-        if up:
-            ref_txt = rng(up, fmt) + (f' (split {rng(up_split, fmt)})' if up_split else '')
-        cells.append(ref_txt or '-')
-        if peer is not None:
-            pv = peer.get(peer_key) if peer_key else None
-            cells.append('-' if pv is None else str(pv))
-            for r in results:
-                v = val(getter, r)
-                # the peer run is an all-in-one: its memory is no reference for split mode
-                same_kind = not (r['mode'] == 'split' and peer_key and
-                                 peer_key.startswith('rss'))
-                cells.append(ratio(v, pv, lower)
-                             if (pv and same_kind and isinstance(v, (int, float))) else '-')
-        rows.append(cells)
-
-    def mem(key, field):
-        def get(r):
-            m = r[key]
-            return m['sum'][field] if 'sum' in m else next(iter(m.values()))[field]
-        return get
-
-    row('process start (s)', lambda r: r['start_s'])
-    row('creates/s (sequential)', lambda r: r['create']['per_s'], UPSTREAM['create_per_s'],
-        peer_key='create_per_s')
-    row('create p50 latency (ms)', lambda r: r['create']['latency']['p50_ms'])
-    row('manage+provide, all available (s)',
-        lambda r: round(r['manage']['all_done_s'] + r['provide']['all_done_s'], 2))
-    row(f'deploy: {nodes} requests accepted (s)', lambda r: r['deploy']['accept_s'],
-        UPSTREAM['deploy_accept_s'] if nodes == 200 else None, lower=True,
-        peer_key='deploy_accept_s' if nodes == 200 else None)
-    row('deploy requests/s (8 clients)', lambda r: r['deploy']['req_per_s'],
-        UPSTREAM['deploy_req_per_s'], peer_key='deploy_req_per_s', fmt='{:.1f}')
-    row('deploy PUT p50/p95 (ms)', lambda r: f"{r['deploy']['latency']['p50_ms']}/"
-        f"{r['deploy']['latency']['p95_ms']}")
-    row('deploy: until all active (s)', lambda r: r['deploy']['until_all_active_s'],
-        peer_key='deploy_all_active_s' if nodes == 200 else None, lower=True)
-    row('GET /v1/nodes/detail p50 (ms)', lambda r: r['detail']['latency']['p50_ms'],
-        peer_key='detail_p50_ms', lower=True)
-    row('GET /v1/nodes/{uuid} req/s (8 clients)', lambda r: r['get_node']['rps'],
-        UPSTREAM['get_node_rps'], peer_key='get_node_rps')
-    row('GET node p50/p95 (ms)', lambda r: f"{r['get_node']['latency']['p50_ms']}/"
-        f"{r['get_node']['latency']['p95_ms']}")
-    for stage, key in (('idle-before', 'mem_idle_before'), ('after-deploy', 'mem_after_deploy'),
-                       ('after-benchmark', 'mem_after_benchmark')):
-        up = UPSTREAM['rss_aio_mib'] if stage != 'after-benchmark' else None
-        row(f'RSS {stage}, all processes (MiB)', mem(key, 'rss_mib'), up, lower=True,
-            up_split=UPSTREAM['rss_split_mib'] if up else None, peer_key=f'rss_{stage}')
-        row(f'PSS {stage}, all processes (MiB)', mem(key, 'pss_mib'))
-        if any('sum' in r.get(key, {}) for r in results):
-            for proc in ('api', 'conductor'):
-                row(f'  RSS {stage}: {proc} (MiB)',
-                    lambda r, proc=proc, key=key: r[key][proc]['rss_mib'])
-    row('server CPU used, whole run (s)', mem('mem_after_benchmark', 'cpu_s'))
-
-    widths = [max(len(str(r_[i])) for r_ in rows + [head]) for i in range(len(head))]
-    line = lambda cells: '  '.join(  # noqa: E731
-        str(c).ljust(w) for c, w in zip(cells, widths, strict=True))
-    print()
-    print(line(head))
-    print(line(['-' * w for w in widths]))
-    for r in rows:
-        print(line(r))
-    print(f'upstream: OpenStack Ironic 39.0.0 on this machine (fake-hardware, SQLite, 8 client '
-          f'threads); targets >= {TARGETS["create_per_s"]}x creates and deploys, '
-          f'>= {TARGETS["get_node_rps"]}x GET, <= 1/3 memory (RSS ratio >= 3x smaller).')
-    if peer is not None:
-        print(f'peer run: {peer["source"]}')
-    for r in results:
-        if r.get('http_errors'):
-            print(f'[{r["mode"]}] HTTP errors: {r["http_errors"]}')
-            for s in r.get('http_error_samples', [])[:5]:
-                print('   ', json.dumps(s)[:800])
 
 
 # ------------------------------------------------------------------------------ main

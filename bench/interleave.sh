@@ -19,7 +19,7 @@ for r in $(seq 1 $ROUNDS); do
   cp $P/results/peer_r$r.json $P/results/peer_r$r.txt $OUT/ 2>/dev/null
   cp $P/results/peer_r${r}_mem_idle_after.json $OUT/ 2>/dev/null
   "$REPO/.venv/bin/python" -c "
-import json, sys; sys.path.insert(0, '$HERE'); import bench_spine as b
+import json, sys; sys.path.insert(0, '$REPO'); from bench import spine_report as b
 d = json.load(open('$OUT/spine_r$r.json'))
 b.report(d['results'], b.peer_figures('$OUT/peer_r$r.json'))" 2>&1 | tee $OUT/ratios_r$r.txt
 done

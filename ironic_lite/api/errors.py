@@ -15,8 +15,8 @@ import traceback
 
 from aiohttp import web
 
+from ironic_lite.common import db_outage as outage
 from ironic_lite.common import exception, log_limit
-from ironic_lite.db import outage
 
 LOG = logging.getLogger(__name__)
 # One line per kind of failure every few seconds, however many requests fail the same way

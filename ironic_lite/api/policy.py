@@ -1,8 +1,9 @@
 """Policy: oslo.policy rules with upstream Ironic's names and defaults, and their enforcement.
 
 Personas as upstream: system-scoped admin/member/reader, and project-scoped users acting on
-nodes their project owns (``owner``) or leases (``lessee``). One table (:data:`ROUTE_RULES`)
-maps every route and method to a rule; :func:`create_middleware` applies it to each request.
+nodes their project owns (``owner``) or leases (``lessee``). Every route declares its rule
+(``rule`` of its :class:`~ironic_lite.api.route.Route`); :func:`create_middleware` applies it
+to each request.
 Node-bound rules are checked against the node's ``owner``/``lessee`` (the middleware reads the
 node): a caller who may not even see the node gets 404, one who may see it but not act 403.
 List endpoints are narrowed to the caller's project by the controllers (:func:`list_project`).
@@ -14,7 +15,6 @@ Operators override rules in ``[oslo_policy]policy_file`` (``policy.yaml``);
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,103 +24,10 @@ from oslo_config import cfg
 from oslo_policy import opts as policy_opts
 from oslo_policy import policy
 
-from ironic_lite.api import auth, context, keys, policy_filter, utils
+from ironic_lite.api import auth, context, keys, policy_filter, route, utils
 from ironic_lite.api.policy_rules import GENERIC_RULES, RULES, SCOPES
 from ironic_lite.common import exception
 from ironic_lite.db import models
-
-N = '/v1/nodes/{}'
-# (method, route template with "{}" for every path parameter) -> rule.
-ROUTE_RULES: dict[tuple[str, str], str] = {
-    ('POST', '/v1/nodes'): 'baremetal:node:create',
-    ('GET', '/v1/nodes'): 'baremetal:node:list',
-    ('GET', '/v1/nodes/detail'): 'baremetal:node:list',
-    ('GET', N): 'baremetal:node:get',
-    ('PATCH', N): 'baremetal:node:update',
-    ('DELETE', N): 'baremetal:node:delete',
-    ('GET', N + '/validate'): 'baremetal:node:validate',
-    ('PUT', N + '/maintenance'): 'baremetal:node:set_maintenance',
-    ('DELETE', N + '/maintenance'): 'baremetal:node:clear_maintenance',
-    ('GET', N + '/management/boot_device'): 'baremetal:node:get_boot_device',
-    ('GET', N + '/management/boot_device/supported'): 'baremetal:node:get_boot_device',
-    ('PUT', N + '/management/boot_device'): 'baremetal:node:set_boot_device',
-    ('PUT', N + '/management/inject_nmi'): 'baremetal:node:inject_nmi',
-    ('GET', N + '/management/indicators'): 'baremetal:node:get_indicator_state',
-    ('GET', N + '/management/indicators/{}'): 'baremetal:node:get_indicator_state',
-    ('GET', N + '/management/indicators/{}/{}'): 'baremetal:node:get_indicator_state',
-    ('PUT', N + '/management/indicators/{}'): 'baremetal:node:set_indicator_state',
-    ('PUT', N + '/management/indicators/{}/{}'): 'baremetal:node:set_indicator_state',
-    ('GET', N + '/states'): 'baremetal:node:get_states',
-    ('PUT', N + '/states/power'): 'baremetal:node:set_power_state',
-    ('PUT', N + '/states/boot_mode'): 'baremetal:node:set_boot_mode',
-    ('PUT', N + '/states/secure_boot'): 'baremetal:node:set_secure_boot',
-    ('PUT', N + '/states/provision'): 'baremetal:node:set_provision_state',
-    ('PUT', N + '/states/raid'): 'baremetal:node:set_raid_state',
-    ('GET', N + '/states/console'): 'baremetal:node:get_console',
-    ('PUT', N + '/states/console'): 'baremetal:node:set_console_state',
-    ('GET', N + '/vifs'): 'baremetal:node:vif:list',
-    ('POST', N + '/vifs'): 'baremetal:node:vif:attach',
-    ('DELETE', N + '/vifs/{}'): 'baremetal:node:vif:detach',
-    ('GET', N + '/traits'): 'baremetal:node:traits:list',
-    ('PUT', N + '/traits'): 'baremetal:node:traits:set',
-    ('PUT', N + '/traits/{}'): 'baremetal:node:traits:set',
-    ('DELETE', N + '/traits'): 'baremetal:node:traits:delete',
-    ('DELETE', N + '/traits/{}'): 'baremetal:node:traits:delete',
-    ('GET', N + '/bios'): 'baremetal:node:bios:get',
-    ('GET', N + '/bios/{}'): 'baremetal:node:bios:get',
-    ('GET', N + '/history'): 'baremetal:node:history:get',
-    ('GET', N + '/history/{}'): 'baremetal:node:history:get',
-    ('GET', N + '/vendor_passthru/methods'): 'baremetal:node:vendor_passthru',
-    ('GET', N + '/vendor_passthru'): 'baremetal:node:vendor_passthru',
-    ('POST', N + '/vendor_passthru'): 'baremetal:node:vendor_passthru',
-    ('POST', N + '/vendor_passthru/{}'): 'baremetal:node:vendor_passthru',
-    ('GET', N + '/ports'): 'baremetal:port:get',
-    ('GET', N + '/ports/detail'): 'baremetal:port:get',
-    ('GET', N + '/portgroups'): 'baremetal:portgroup:get',
-    ('GET', N + '/portgroups/detail'): 'baremetal:portgroup:get',
-    ('GET', N + '/volume'): 'baremetal:volume:get',
-    ('GET', N + '/volume/connectors'): 'baremetal:volume:get',
-    ('GET', N + '/volume/targets'): 'baremetal:volume:get',
-    ('GET', N + '/volume/{}'): 'baremetal:volume:get',
-    ('GET', '/v1/ports'): 'baremetal:port:list',
-    ('GET', '/v1/ports/detail'): 'baremetal:port:list',
-    ('GET', '/v1/portgroups'): 'baremetal:portgroup:list',
-    ('GET', '/v1/portgroups/detail'): 'baremetal:portgroup:list',
-    ('GET', '/v1/volume/{}'): 'baremetal:volume:list',
-    ('POST', '/v1/ports'): 'baremetal:port:create',
-    ('GET', '/v1/ports/{}'): 'baremetal:port:get',
-    ('PATCH', '/v1/ports/{}'): 'baremetal:port:update',
-    ('DELETE', '/v1/ports/{}'): 'baremetal:port:delete',
-    ('GET', '/v1/drivers'): 'baremetal:driver:get',
-    ('GET', '/v1/drivers/{}'): 'baremetal:driver:get',
-    ('GET', '/v1/drivers/{}/properties'): 'baremetal:driver:get_properties',
-    ('GET', '/v1/drivers/{}/raid/logical_disk_properties'):
-        'baremetal:driver:get_raid_logical_disk_properties',
-    ('GET', '/v1/drivers/{}/vendor_passthru/methods'): 'baremetal:driver:vendor_passthru',
-    ('POST', '/v1/drivers/{}/vendor_passthru'): 'baremetal:driver:vendor_passthru',
-    ('GET', '/v1/lookup'): 'baremetal:driver:ipa_lookup',
-    ('POST', '/v1/heartbeat/{}'): 'baremetal:node:ipa_heartbeat',
-    ('POST', '/v1/heartbeat'): 'baremetal:node:ipa_heartbeat',
-    ('GET', '/v1/openapi.json'): 'baremetal:api:openapi',
-    ('POST', '/v1/events'): 'baremetal:events:post',
-    ('GET', '/v1/conductors'): 'baremetal:conductor:get',
-    ('GET', '/v1/conductors/{}'): 'baremetal:conductor:get',
-    ('GET', '/v1/allocations'): 'baremetal:allocation:list',
-    ('GET', '/v1/allocations/{}'): 'baremetal:allocation:get',
-    ('GET', N + '/allocation'): 'baremetal:allocation:get',
-    ('POST', '/v1/allocations'): 'baremetal:allocation:create',
-    ('PATCH', '/v1/allocations/{}'): 'baremetal:allocation:update',
-    ('DELETE', '/v1/allocations/{}'): 'baremetal:allocation:delete',
-    ('DELETE', N + '/allocation'): 'baremetal:allocation:delete',
-}
-# Collections whose rules follow one pattern: GET -> get, POST -> create, PATCH -> update,
-# DELETE -> delete (list and show alike).
-_CRUD = {'/v1/portgroups': 'portgroup', '/v1/chassis': 'chassis',
-         '/v1/volume': 'volume', '/v1/deploy_templates': 'deploy_template'}
-_CRUD_VERBS = {'GET': 'get', 'POST': 'create', 'PATCH': 'update', 'DELETE': 'delete'}
-# Fallback for a route missing from the table: reading needs a system reader, writing admin.
-FALLBACK_READ = 'baremetal:driver:get'
-FALLBACK_WRITE = 'baremetal:chassis:create'
 
 # A rule that also grants a request its main rule denies.
 ALTERNATIVES = {'baremetal:node:delete': 'baremetal:node:delete:self_owned_node',
@@ -140,32 +47,15 @@ PATCH_FIELD_RULES = {
     'instance_info': 'baremetal:node:update_instance_info',
 }
 
-_PARAM_RE = re.compile(r'\{[^}]*\}')
-
-
-def template(path: str) -> str:
-    """A route's canonical path with every parameter written ``{}``, no trailing slash."""
-    return _PARAM_RE.sub('{}', path.rstrip('/') or '/')
-
-
-def rule_for(method: str, route_template: str) -> str:
-    rule = ROUTE_RULES.get((method, route_template))
-    if rule:
-        return rule
-    if '/vendor_passthru' in route_template:  # any HTTP method a vendor method accepts
-        kind = 'node' if route_template.startswith('/v1/nodes/') else 'driver'
-        return f'baremetal:{kind}:vendor_passthru'
-    for prefix, kind in _CRUD.items():
-        if route_template.startswith(prefix) and method in _CRUD_VERBS:
-            return f'baremetal:{kind}:{_CRUD_VERBS[method]}'
-    return FALLBACK_READ if method in ('GET', 'HEAD') else FALLBACK_WRITE
-
-
 def list_rules() -> list[policy.RuleDefault]:
     """Every rule with its default (entry point ``oslo.policy.policies: ironic_lite``)."""
+    from ironic_lite.api.route_table import ROUTES  # the controllers import this module
+
     operations: dict[str, list[dict[str, str]]] = {}
-    for (method, path), name in ROUTE_RULES.items():
-        operations.setdefault(name, []).append({'path': path[3:] or '/', 'method': method})
+    for declared in ROUTES:
+        operation = {'path': declared.template[3:] or '/', 'method': declared.method}
+        if operation not in operations.setdefault(declared.rule, []):
+            operations[declared.rule].append(operation)
     rules: list[policy.RuleDefault] = list(GENERIC_RULES)
     for name, (check, description) in RULES.items():
         ops = operations.get(name) or (
@@ -347,12 +237,11 @@ def create_middleware(conf: cfg.ConfigOpts):
     async def policy_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         ctx = context.get(request)
         request[keys.SECRETS_CHECK] = secrets.for_caller(ctx)
-        route = request.match_info.route
-        resource = getattr(route, 'resource', None)
-        if ctx.is_admin or resource is None or auth.is_public(request.path):
+        declared = route.of(request)
+        if ctx.is_admin or declared is None or auth.is_public(request.path):
             return await handler(request)
-        route_template = template(resource.canonical)
-        rule = rule_for(request.method, route_template)
+        route_template = declared.template
+        rule = declared.rule
         target = await _target(request, route_template)
         for needed in await _rules(request, rule):
             if allowed(needed, target, ctx):

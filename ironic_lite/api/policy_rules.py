@@ -51,8 +51,8 @@ ALLOCATION_CREATOR = _any(SYSTEM_MEMBER, 'role:member')
 
 SCOPES = ['system', 'project']
 
-# name -> (check string, description); the routes each rule guards are in
-# policy.ROUTE_RULES.
+# name -> (check string, description); each route declares the rule that guards it
+# (api/route_table.py gathers them).
 RULES: dict[str, tuple[str, str]] = {
     'baremetal:node:create': (_any(SYSTEM_ADMIN, SYSTEM_SERVICE), 'Create Node records'),
     'baremetal:node:create:self_owned_node': ('(role:admin) or (role:service)',

@@ -10,12 +10,13 @@ from typing import Any
 
 import jsonpatch
 import jsonpointer
+import tenacity
 from aiohttp import web
 from oslo_utils import strutils, uuidutils
 
 from ironic_lite.api import keys
 from ironic_lite.api import microversion as mv
-from ironic_lite.common import exception, image_service, instance_traits
+from ironic_lite.common import exception, image_service, instance_traits, lock_wait
 
 
 def version(request: web.Request) -> mv.Version:
@@ -337,16 +338,25 @@ async def check_provision_request(request: web.Request, node, event: str) -> Non
 
 async def wait_unlocked(request: web.Request, node: Any, pending_intent: bool = True) -> Any:
     """A node whose lock is about to be released (a worker finishing) is waited for with the
-    same bounded retries a conductor uses for its locks; then 409 as upstream answers.
+    same bounded retries a conductor uses for its locks (``common/lock_wait``); then the
+    last read is returned, busy or not.
     With ``pending_intent``, an accepted request not yet started counts as a lock too."""
-    conf = request.app[keys.CONF].conductor
     db = request.app[keys.DB]
-    for _ in range(conf.node_locked_retry_attempts):
-        if not node.reservation and not (pending_intent and node.intent):
-            return node
-        await asyncio.sleep(conf.node_locked_retry_interval)
-        node = await db.get_node(node.id)
-    return node
+
+    def busy(node: Any) -> bool:
+        return bool(node.reservation or (pending_intent and node.intent))
+
+    waited = False
+
+    async def current() -> Any:
+        nonlocal node, waited
+        if waited:   # after a wait: the node as it is now
+            node = await db.get_node(node.id)
+        waited = True
+        return node
+
+    retrying = lock_wait.retrying(request.app[keys.CONF], tenacity.retry_if_result(busy))
+    return await retrying(current)   # still busy after the retries: the last read
 
 
 async def settled_node(request: web.Request, node: Any) -> Any:

@@ -16,6 +16,7 @@ from oslo_db import options as db_options
 from oslo_log import log
 
 from ironic_lite.cmd import startup
+from ironic_lite.common import request_context
 from ironic_lite.conf import CONF
 
 DEFAULT_DB_NAME = 'ironic_lite.sqlite'
@@ -41,6 +42,7 @@ def prepare(argv: list[str] | None = None) -> cfg.ConfigOpts:
                          f'sqlite:///{os.path.join(CONF.state_path, DEFAULT_DB_NAME)}',
                          group='database')
     log.setup(CONF, 'ironic_lite')
+    request_context.install_logging()  # each line shows the request it is part of
     if not CONF.debug:
         for noisy in ('oslo.messaging', 'amqp', 'kombu', 'stevedore', 'alembic'):
             logging.getLogger(noisy).setLevel(logging.ERROR)

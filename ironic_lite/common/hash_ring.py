@@ -13,17 +13,34 @@ from __future__ import annotations
 import asyncio
 import datetime
 import time
+from collections.abc import Sequence
+from typing import Protocol
 
 from oslo_config import cfg
+from oslo_utils import timeutils
 from tooz import hashring
 
 from ironic_lite.common import exception
-from ironic_lite.db import models
-from ironic_lite.db.aio import AsyncConnection
+
+
+class LiveConductor(Protocol):
+    """What the ring reads of a conductor's row."""
+
+    hostname: str
+    conductor_group: str
+    drivers: list[str]
+    updated_at: datetime.datetime | None  # naive UTC, as the database stores it
+
+
+class ConductorDirectory(Protocol):
+    """Where the ring finds the live conductors: the database (``db.aio.AsyncConnection``),
+    named here by what the ring needs so that ``common`` does not import ``db``."""
+
+    async def get_online_conductors(self, timeout_s: int) -> Sequence[LiveConductor]: ...
 
 
 class HashRingManager:
-    def __init__(self, db: AsyncConnection, conf: cfg.ConfigOpts):
+    def __init__(self, db: ConductorDirectory, conf: cfg.ConfigOpts):
         self.db = db
         self.conf = conf
         self._rings: dict[tuple[str, str], hashring.HashRing] = {}
@@ -47,7 +64,7 @@ class HashRingManager:
         if conductors:
             oldest = min(c.updated_at for c in conductors)
             dies_in = (oldest + datetime.timedelta(seconds=opts.heartbeat_timeout)
-                       - models.utcnow()).total_seconds()
+                       - timeutils.utcnow()).total_seconds()
             trusted = min(trusted, max(dies_in, 0.05))
         self._expires_at = time.monotonic() + trusted
 

@@ -38,9 +38,10 @@ import uuid
 import weakref
 from typing import Any
 
+import tenacity
 from oslo_config import cfg
 
-from ironic_lite.common import exception, image_format
+from ironic_lite.common import exception, fileutils, image_format
 from ironic_lite.common import image_service as images
 from ironic_lite.common.image_cache_eviction import _LOCK_DIR, MasterDirectory, _unlink, master_key
 from ironic_lite.common.image_service import BaseImageService, Checksum, ImageInfo
@@ -131,26 +132,32 @@ def _same_source(stored: dict[str, Any], current: ImageInfo, verified_match: boo
 
 def _hardlink_replace(src: str, dest: str) -> bool:
     """Atomically make ``dest`` a hard link to ``src``; False if ``src`` vanished."""
-    dest_dir, base = os.path.split(os.path.abspath(dest))
-    os.makedirs(dest_dir, exist_ok=True)
-    tmp = os.path.join(dest_dir, f'.{base}.{uuid.uuid4().hex[:8]}.link')
+    os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
+    try:
+        with fileutils.replacing(dest, 'link') as tmp:
+            try:
+                _link_or_copy(src, tmp, dest)
+            except FileNotFoundError:
+                raise _Vanished() from None
+    except _Vanished:
+        return False   # nothing is left at the temporary name, dest is unchanged
+    return True
+
+
+class _Vanished(Exception):
+    """The master to link is gone."""
+
+
+def _link_or_copy(src: str, tmp: str, dest: str) -> None:
     try:
         os.link(src, tmp)
-    except FileNotFoundError:
-        return False
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
         # Different filesystems: a copy works but wastes space; the config should be fixed.
         LOG.warning('%s and %s are on different filesystems; copying instead of linking',
                     src, dest)
-        try:
-            shutil.copyfile(src, tmp)
-        except FileNotFoundError:
-            _unlink(tmp)
-            return False
-    os.replace(tmp, dest)
-    return True
+        shutil.copyfile(src, tmp)
 
 
 class ImageCache(MasterDirectory):
@@ -199,18 +206,28 @@ class ImageCache(MasterDirectory):
         # access to the configured paths.
         await asyncio.to_thread(os.makedirs, os.path.join(self.master_dir, _LOCK_DIR),
                                 exist_ok=True)
-        for _ in range(3):
+
+        async def fetch_and_link() -> bool:
             await self._ensure_master_shared(key, href, checksum, force_raw, progress)
             lock = self._lock(key)
             await lock.acquire(exclusive=False)  # no one replaces or deletes it meanwhile
             try:
-                if await asyncio.to_thread(_hardlink_replace, self.master_path(key), dest_path):
-                    return self.master_path(key)
+                return await asyncio.to_thread(_hardlink_replace, self.master_path(key),
+                                               dest_path)
             finally:
                 lock.release()
+
+        def log_vanished(state: tenacity.RetryCallState) -> None:
             LOG.info('Master %s of %s vanished before it was linked; fetching again', key, href)
-        raise exception.ImageDownloadFailed(
-            image_href=href, reason='the cached master kept disappearing (cache too small?)')
+
+        linked = await tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_result(lambda linked: not linked),
+            stop=tenacity.stop_after_attempt(3), before_sleep=log_vanished,
+            retry_error_callback=lambda _: False)(fetch_and_link)
+        if not linked:
+            raise exception.ImageDownloadFailed(
+                image_href=href, reason='the cached master kept disappearing (cache too small?)')
+        return self.master_path(key)
 
     def _busy_keys(self) -> set[str]:
         return {key for (mdir, key) in _INFLIGHT if mdir == self.master_dir}
@@ -365,12 +382,7 @@ class ImageCache(MasterDirectory):
         os.replace(tmp_master, self.master_path(key))
         st = os.stat(self.master_path(key))
         meta['master_size'], meta['master_mtime_ns'] = st.st_size, st.st_mtime_ns
-        tmp_meta = self._temp_path(key, 'meta')
-        with open(tmp_meta, 'w') as f:
-            json.dump(meta, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_meta, self._meta_path(key))
+        fileutils.write_atomic(self._meta_path(key), json.dumps(meta, indent=1, sort_keys=True))
 
     async def _check_space(self, path: str, required: int, href: str) -> None:
         """Make sure ``required`` bytes fit in ``path``'s filesystem, cleaning the cache first."""

@@ -20,8 +20,11 @@ import logging
 import os
 import re
 import time
-import uuid
 from collections.abc import Iterator
+
+import tenacity
+
+from ironic_lite.common import fileutils
 
 LOG = logging.getLogger(__name__)
 
@@ -47,7 +50,14 @@ def _allocated(st: os.stat_result) -> int:
 
 
 class _FileLock:
-    """``flock`` on a per-key lock file; polled so no thread ever blocks waiting for it."""
+    """``flock`` on a per-key lock file; polled so no thread ever blocks waiting for it.
+
+    Not fasteners (nor oslo.concurrency, built on it), neither of which this project declares:
+    their inter-process locks are POSIX ``lockf`` record locks, which belong to the process —
+    two holders in one process never exclude each other, and closing any descriptor of the
+    file drops them all. Here one conductor's clean-up must skip a master that its own fetch
+    is linking, so the lock must be per descriptor: ``flock``. Their waits also block a thread.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -64,10 +74,11 @@ class _FileLock:
         return True
 
     async def acquire(self, exclusive: bool = True) -> None:
-        delay = 0.005
-        while not self.try_acquire(exclusive):
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.25)
+        """Wait for the lock: tries 5 ms apart at first, doubling up to 250 ms."""
+        await tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_result(lambda got: not got), stop=tenacity.stop_never,
+            wait=tenacity.wait_exponential(multiplier=0.005, max=0.25),
+        )(self.try_acquire, exclusive)
 
     def release(self) -> None:
         if self.fd is not None:
@@ -97,7 +108,7 @@ class MasterDirectory:
 
     def _temp_path(self, key: str, what: str) -> str:
         # Dot-prefixed and carrying the key: clean-up recognises leftovers of a crash.
-        return os.path.join(self.master_dir, f'.{key}.{uuid.uuid4().hex[:8]}.{what}')
+        return fileutils.temp_path(self.master_path(key), what)
 
     def _busy_keys(self) -> set[str]:
         """Keys being fetched right now in this process (spared by clean-up)."""

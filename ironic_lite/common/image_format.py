@@ -14,13 +14,12 @@ import logging
 import os
 import resource
 import shutil
-import tempfile
 
 import tenacity
 from oslo_config import cfg
 from oslo_utils.imageutils import format_inspector
 
-from ironic_lite.common import exception
+from ironic_lite.common import exception, fileutils
 from ironic_lite.common.image_service import get_conf
 
 LOG = logging.getLogger(__name__)
@@ -121,16 +120,12 @@ async def convert_image(source: str, dest: str, *, source_format: str,
         raise exception.ImageConvertFailed(
             image_href=href or source,
             reason='qemu-img not found: install the qemu-utils package')
-    dest_dir, base = os.path.split(os.path.abspath(dest))
-    # On the loop, not in a thread: a cancellation meanwhile must not leave an unknown file.
-    fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=f'.{base}.', suffix='.part')
-    os.close(fd)
     limits = {'address_space': conf.disk_utils.image_convert_memory_limit * 1024 * 1024,
               'cpu_seconds': conf.disk_utils.image_convert_cpu_time_limit,
               'tmpdir': conf.tempdir}
-    cmd = [qemu_img, 'convert', '-f', source_format, '-O', out_format, source, tmp]
 
-    async def attempt() -> None:
+    async def attempt(tmp: str) -> None:
+        cmd = [qemu_img, 'convert', '-f', source_format, '-O', out_format, source, tmp]
         rc, err = await _run_limited(cmd, **limits)
         if rc == 0:
             return
@@ -141,25 +136,20 @@ async def convert_image(source: str, dest: str, *, source_format: str,
             reason = f'qemu-img killed by signal {-rc}: {reason}'
         raise exception.ImageConvertFailed(image_href=href or source, reason=reason)
 
-    try:
+    # The temp file is created, and renamed or unlinked, on the loop (instant calls), not in a
+    # thread: a cancellation meanwhile must not leave an unknown file.
+    with fileutils.replacing(dest, 'part') as tmp:
+        os.close(fileutils.create_private(tmp))
         try:
             async for retry in tenacity.AsyncRetrying(
                     stop=tenacity.stop_after_attempt(conf.disk_utils.image_convert_attempts),
                     retry=tenacity.retry_if_exception_type(_RetryableConvertError),
                     wait=tenacity.wait_fixed(1), reraise=True):
                 with retry:
-                    await attempt()
+                    await attempt(tmp)
         except _RetryableConvertError as exc:
             raise exception.ImageConvertFailed(image_href=href or source,
                                                reason=str(exc)) from exc
-        # rename on the loop: instant, and never racing a cancellation
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 async def convert_to_raw(source: str, dest: str, *, href: str = '',

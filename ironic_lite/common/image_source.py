@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import contextlib
 import dataclasses
 import hashlib
 import inspect
 import logging
 import os
 import re
-import tempfile
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,7 +26,7 @@ from typing import IO, Any
 
 from oslo_config import cfg
 
-from ironic_lite.common import exception
+from ironic_lite.common import exception, fileutils
 
 LOG = logging.getLogger(__name__)
 
@@ -186,39 +184,33 @@ async def stream_to_file(chunks: AsyncIterator[bytes], dest_path: str, *, href: 
                          checksum: Checksum | None = None, progress: _Progress | None = None
                          ) -> int:
     """Write ``chunks`` to a temp file beside ``dest_path``, verify, rename; return the size."""
-    dest_dir, base = os.path.split(os.path.abspath(dest_path))
-    # mkstemp on the loop (one open call): in a worker thread, a cancellation arriving
-    # meanwhile would leave a file nobody knows about.
-    fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=f'.{base}.', suffix='.part')
-    f = os.fdopen(fd, 'wb')
     hasher = checksum.new_hasher() if checksum else None
     size, pending, pending_len = 0, [], 0
-    try:
-        async for chunk in chunks:
-            pending.append(chunk)
-            pending_len += len(chunk)
-            if pending_len >= CHUNK_SIZE:  # batch small network reads into one thread hop
+    # The temp file is created, and renamed or unlinked, on the loop (instant calls): in a
+    # worker thread, a cancellation meanwhile would leave a file nobody knows about.
+    with fileutils.replacing(dest_path, 'part') as tmp:
+        f = os.fdopen(fileutils.create_private(tmp), 'wb')
+        try:
+            async for chunk in chunks:
+                pending.append(chunk)
+                pending_len += len(chunk)
+                if pending_len >= CHUNK_SIZE:  # batch small network reads into one thread hop
+                    await asyncio.to_thread(_write_and_hash, f, hasher, b''.join(pending))
+                    size += pending_len
+                    pending, pending_len = [], 0
+                    if progress:
+                        await progress.update(size)
+            if pending:
                 await asyncio.to_thread(_write_and_hash, f, hasher, b''.join(pending))
                 size += pending_len
-                pending, pending_len = [], 0
-                if progress:
-                    await progress.update(size)
-        if pending:
-            await asyncio.to_thread(_write_and_hash, f, hasher, b''.join(pending))
-            size += pending_len
-        await asyncio.to_thread(_flush_and_close, f)
-        if checksum is not None and hasher.hexdigest() != checksum.value:
-            raise exception.ImageChecksumError(image_href=href, algo=checksum.algo,
-                                               expected=checksum.value,
-                                               actual=hasher.hexdigest())
-        # rename on the loop: instant, and never racing a cancellation
-        os.replace(tmp, dest_path)
-    except BaseException:
-        f.close()
-        # Unlink synchronously: this path also runs on cancellation, where awaiting is unsafe.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+            await asyncio.to_thread(_flush_and_close, f)
+            if checksum is not None and hasher.hexdigest() != checksum.value:
+                raise exception.ImageChecksumError(image_href=href, algo=checksum.algo,
+                                                   expected=checksum.value,
+                                                   actual=hasher.hexdigest())
+        except BaseException:
+            f.close()
+            raise
     if progress:
         await progress.update(size, final=True)
     return size

@@ -1,16 +1,26 @@
-"""The one bridge between RPC transports and asyncio.
+"""The one bridge between RPC transports and asyncio, and how RPC methods are declared.
+
+A server's RPC methods are declared where they are defined: ``@rpc.cast(since=...)`` or
+``@rpc.call(since=...)`` on the manager's coroutine methods (nameko-style). :func:`surface`
+reads them; the server serves exactly those, a cast returning at once and a call answering.
+``replaces`` keeps older names served after a rename (an API not yet upgraded still sends
+them); their extra arguments are dropped.
+
+Every message carries the sender's request context (``common/request_context.py``); the
+server makes it current while the method runs, so its log lines and the tasks it starts
+carry the request id.
 
 Two transports, one interface (``RPCServer`` / ``RPCClient``):
 
-* **oslo.messaging** (``rpc_transport = oslo``, split processes over RabbitMQ). oslo.messaging has
-  no asyncio executor: servers run on the threading executor and every endpoint method is a thin
-  synchronous shim that schedules the real coroutine on the event loop with
+* **oslo.messaging** (``rpc_transport = oslo``, split processes over RabbitMQ). oslo.messaging
+  has no asyncio executor: servers run on the threading executor and every endpoint method is a
+  thin synchronous shim that schedules :func:`_serve` on the event loop with
   ``run_coroutine_threadsafe`` — a cast returns at once, a call waits for the coroutine's result.
   Clients are blocking, so async code reaches them through ``asyncio.to_thread``.
 * **in-process** (``rpc_transport = none``, the all-in-one process and tests): a bus inside the
   event loop. Arguments go through the same JSON encoding as on the wire (so what works here
-  works over AMQP), casts become tasks, calls are awaited. No threads, no polling, and
-  oslo.messaging is never imported (it pulls in ~20 MiB and eventlet).
+  works over AMQP), casts become tasks running :func:`_serve`, calls await it. No threads, no
+  polling, and oslo.messaging is never imported (it pulls in ~20 MiB and eventlet).
 
 Transport failures become project exceptions here (``ConductorUnavailable``,
 ``ConductorTimeout``, ``ConductorError``) so nothing above this module knows which transport ran.
@@ -27,19 +37,21 @@ after its caller gave up is dropped, so nothing is sent after its request was an
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
+import inspect
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from oslo_config import cfg
 from oslo_serialization import jsonutils
 
-from ironic_lite.common import exception, log_limit
-from ironic_lite.db import outage
+from ironic_lite.common import db_outage as outage
+from ironic_lite.common import exception, log_limit, request_context
 
 LOG = logging.getLogger(__name__)
 _REPEATS = log_limit.RepeatLimiter(interval=10.0)
@@ -64,6 +76,76 @@ def version_is_compatible(available: str, requested: str) -> bool:
     return a_major == r_major and r_minor <= a_minor
 
 
+# -- declarations --------------------------------------------------------------------------------
+
+CAST, CALL = 'cast', 'call'
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """How an RPC method is served: ``kind`` (cast or call), the API version that introduced
+    it (``since``) and older names still accepted for it (``replaces``)."""
+    kind: str
+    since: str
+    replaces: tuple[str, ...] = ()
+
+
+def _declare(kind: str, since: str, replaces: tuple[str, ...]):
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if not inspect.iscoroutinefunction(fn):
+            raise TypeError(f'RPC method {fn.__name__} must be a coroutine function')
+        fn.__rpc__ = Method(kind, since, replaces)
+        return fn
+    return decorate
+
+
+def cast(since: str = '1.0', replaces: tuple[str, ...] = ()):
+    """Declare a fire-and-forget RPC method: the sender gets no answer nor error."""
+    return _declare(CAST, since, replaces)
+
+
+def call(since: str = '1.0'):
+    """Declare an RPC method whose result (or domain exception) goes back to the sender."""
+    return _declare(CALL, since, ())
+
+
+@dataclasses.dataclass(frozen=True)
+class Served:
+    """One name a server answers to: its declaration and the manager's bound method."""
+    name: str
+    method: Method
+    fn: Callable[..., Any]
+    # for a replaced (old) name: the arguments the current method takes; others are dropped
+    accepts: frozenset[str] | None = None
+
+
+def surface(manager: Any) -> dict[str, Served]:
+    """Every RPC name ``manager`` serves, declared with :func:`cast` / :func:`call`."""
+    served: dict[str, Served] = {}
+    for attr in dir(type(manager)):
+        method = getattr(getattr(type(manager), attr), '__rpc__', None)
+        if not isinstance(method, Method):
+            continue
+        fn = getattr(manager, attr)
+        served[attr] = Served(attr, method, fn)
+        params = frozenset(inspect.signature(fn).parameters)
+        for old in method.replaces:
+            served[old] = Served(old, method, fn, params)
+    return served
+
+
+async def _serve(served: Served, ctxt: dict, kwargs: dict[str, Any]) -> Any:
+    """Run one RPC method under the message's request context (casts: errors logged here)."""
+    if served.accepts is not None:
+        kwargs = {k: v for k, v in kwargs.items() if k in served.accepts}
+    ctx = request_context.from_message(ctxt)
+    with request_context.bound(ctx):
+        if served.method.kind == CALL:
+            return await served.fn(ctx, **kwargs)
+        await _run_cast(served.name, served.fn, ctx, **kwargs)
+    return None
+
+
 # -- in-process bus ------------------------------------------------------------------------------
 
 class _LocalCasts:
@@ -86,19 +168,19 @@ LOCAL_CASTS = _LocalCasts()
 
 
 class _LocalServer:
-    def __init__(self, manager: Any, casts: Iterable[str], calls: Iterable[str]):
+    def __init__(self, manager: Any):
         self.manager = manager
-        self.casts = frozenset(casts)
-        self.calls = frozenset(calls)
+        self.served = surface(manager)
 
-    def method(self, name: str, version: str, kind: frozenset) -> Any:
+    def method(self, name: str, version: str, kind: str) -> Served:
         if not version_is_compatible(self.manager.RPC_API_VERSION, version):
             raise exception.ConductorUnavailable(
                 reason=f'the conductor speaks RPC {self.manager.RPC_API_VERSION}, '
                        f'not {version}')
-        if name not in kind:
+        served = self.served.get(name)
+        if served is None or served.method.kind != kind:
             raise exception.ConductorUnavailable(reason=f'unknown RPC method {name}')
-        return getattr(self.manager, name)
+        return served
 
 
 _LOCAL_SERVERS: dict[str, _LocalServer] = {}
@@ -131,13 +213,13 @@ def cleanup() -> None:
         _transport = None
 
 
-def _bridge(loop: asyncio.AbstractEventLoop, coro_fn, is_cast: bool, timeout: float):
+def _bridge(loop: asyncio.AbstractEventLoop, served: Served, timeout: float):
     messaging = _messaging()
 
-    @functools.wraps(coro_fn)
+    @functools.wraps(served.fn)
     def shim(ctxt: dict, **kwargs: Any) -> Any:
-        future = asyncio.run_coroutine_threadsafe(coro_fn(ctxt, **kwargs), loop)
-        if is_cast:
+        future = asyncio.run_coroutine_threadsafe(_serve(served, ctxt, kwargs), loop)
+        if served.method.kind == CAST:
             return None
         return future.result(timeout)
 
@@ -145,9 +227,10 @@ def _bridge(loop: asyncio.AbstractEventLoop, coro_fn, is_cast: bool, timeout: fl
     return messaging.expected_exceptions(exception.IronicLiteException)(shim)
 
 
-async def _run_cast(name: str, coro) -> None:
+async def _run_cast(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Run a cast's method; its failure is logged here, as nobody waits for it."""
     try:
-        await coro
+        await fn(*args, **kwargs)
     except exception.IronicLiteException as e:
         LOG.warning('RPC cast %s failed: %s', name, e)
     except Exception as e:
@@ -162,19 +245,10 @@ async def _run_cast(name: str, coro) -> None:
 class _Endpoint:
     """Synchronous face of an async manager for oslo.messaging's dispatcher."""
 
-    def __init__(self, manager: Any, loop: asyncio.AbstractEventLoop,
-                 casts: Iterable[str], calls: Iterable[str], call_timeout: float):
+    def __init__(self, manager: Any, loop: asyncio.AbstractEventLoop, call_timeout: float):
         self.target = _messaging().Target(version=manager.RPC_API_VERSION)
-        for name in casts:
-            method = getattr(manager, name)
-            setattr(self, name, _bridge(
-                loop, functools.partial(self._cast_body, name, method), True, call_timeout))
-        for name in calls:
-            setattr(self, name, _bridge(loop, getattr(manager, name), False, call_timeout))
-
-    @staticmethod
-    async def _cast_body(name: str, method, ctxt: dict, **kwargs: Any) -> None:
-        await _run_cast(name, method(ctxt, **kwargs))
+        for name, served in surface(manager).items():
+            setattr(self, name, _bridge(loop, served, call_timeout))
 
 
 def send_retries(conf: cfg.ConfigOpts, seconds: float) -> int | None:
@@ -222,22 +296,21 @@ def _translate(err: Exception, method: str) -> Exception:
 # -- public interface ----------------------------------------------------------------------------
 
 class RPCServer:
-    def __init__(self, conf: cfg.ConfigOpts, host: str, manager: Any, *,
-                 casts: Iterable[str], calls: Iterable[str]):
+    """Serves the methods ``manager`` declares with :func:`cast` and :func:`call`."""
+
+    def __init__(self, conf: cfg.ConfigOpts, host: str, manager: Any):
         self._conf = conf
         self._host = host
         self._manager = manager
-        self._casts = list(casts)
-        self._calls = list(calls)
         self._server = None
 
     async def start(self) -> None:
         if _local(self._conf):
-            _LOCAL_SERVERS[self._host] = _LocalServer(self._manager, self._casts, self._calls)
+            _LOCAL_SERVERS[self._host] = _LocalServer(self._manager)
             return
         messaging = _messaging()
-        endpoint = _Endpoint(self._manager, asyncio.get_running_loop(), self._casts,
-                             self._calls, self._conf.api.rpc_timeout)
+        endpoint = _Endpoint(self._manager, asyncio.get_running_loop(),
+                             self._conf.api.rpc_timeout)
         target = messaging.Target(topic=TOPIC, server=self._host)
         self._server = messaging.get_rpc_server(
             get_transport(self._conf), target, [endpoint], executor='threading',
@@ -256,7 +329,7 @@ class RPCServer:
 
 class RPCClient:
     """Async RPC client: ``cast`` returns once the message is sent, ``call`` returns the result
-    or raises the conductor's exception."""
+    or raises the conductor's exception. Both send the current request context."""
 
     def __init__(self, conf: cfg.ConfigOpts, version: str, version_cap: str | None):
         self._timeout = conf.api.rpc_timeout
@@ -300,16 +373,16 @@ class RPCClient:
         return server
 
     async def cast(self, host: str, version: str, method: str, **kwargs: Any) -> None:
+        ctxt = request_context.to_message(request_context.current())
         if self._local:
-            server = self._local_server(host)
-            fn = server.method(method, version, server.casts)
+            served = self._local_server(host).method(method, version, CAST)
             task = asyncio.get_running_loop().create_task(
-                _run_cast(method, fn({}, **_wire(kwargs))), name=f'cast {method}')
+                _serve(served, _wire(ctxt), _wire(kwargs)), name=f'cast {method}')
             LOCAL_CASTS.track(task)
             return
         cctxt = self._client.prepare(server=host, version=version, retry=self._retry)
         try:
-            await self._bounded(self._cast_pool, self._send_timeout, cctxt.cast, {}, method,
+            await self._bounded(self._cast_pool, self._send_timeout, cctxt.cast, ctxt, method,
                                 **kwargs)
         except (TimeoutError, _Expired):
             raise exception.ConductorUnavailable(
@@ -319,10 +392,10 @@ class RPCClient:
             raise _translate(e, method) from e
 
     async def call(self, host: str, version: str, method: str, **kwargs: Any) -> Any:
+        ctxt = request_context.to_message(request_context.current())
         if self._local:
-            server = self._local_server(host)
-            fn = server.method(method, version, server.calls)
-            task = asyncio.ensure_future(fn({}, **_wire(kwargs)))
+            served = self._local_server(host).method(method, version, CALL)
+            task = asyncio.ensure_future(_serve(served, _wire(ctxt), _wire(kwargs)))
             try:
                 # like a remote call, a timed-out call goes on in the conductor
                 result = await asyncio.wait_for(asyncio.shield(task), self._timeout)
@@ -332,8 +405,8 @@ class RPCClient:
         cctxt = self._client.prepare(server=host, version=version, timeout=self._timeout,
                                      retry=self._retry)
         try:
-            return await self._bounded(self._call_pool, self._timeout, cctxt.call, {}, method,
-                                       **kwargs)
+            return await self._bounded(self._call_pool, self._timeout, cctxt.call, ctxt,
+                                       method, **kwargs)
         except (TimeoutError, _Expired):
             raise exception.ConductorTimeout(method=method) from None
         except _transport_errors() as e:

@@ -16,7 +16,7 @@ import random
 
 from ironic_lite.common import exception, states
 from ironic_lite.common import resource_errors as errors
-from ironic_lite.conductor.resources import Resources
+from ironic_lite.conductor.env import ConductorEnv
 from ironic_lite.conductor.task_manager import acquire
 from ironic_lite.db import models
 from ironic_lite.db.models_traits import trait_names
@@ -42,7 +42,7 @@ def _still_free(node: models.Node) -> bool:
             and node.instance_uuid is None)
 
 
-async def do_allocate(res: Resources, allocation_id: str) -> None:
+async def do_allocate(res: ConductorEnv, allocation_id: str) -> None:
     """Process one allocation; a duplicated message finds it no longer ``allocating``."""
     try:
         alloc = await res.db.get_resource(models.Allocation, allocation_id)
@@ -70,7 +70,7 @@ def _still_allocating(alloc: models.Allocation) -> dict:
     return {'state': ALLOCATING, 'uuid': alloc.uuid}
 
 
-async def _fail(res: Resources, alloc: models.Allocation, message: str) -> None:
+async def _fail(res: ConductorEnv, alloc: models.Allocation, message: str) -> None:
     try:
         await res.db.update_resource(models.Allocation, alloc.id,
                                      {'state': ERROR, 'last_error': message},
@@ -79,7 +79,7 @@ async def _fail(res: Resources, alloc: models.Allocation, message: str) -> None:
         pass  # deleted or processed meanwhile
 
 
-async def _pick_node(res: Resources, alloc: models.Allocation) -> models.Node | None:
+async def _pick_node(res: ConductorEnv, alloc: models.Allocation) -> models.Node | None:
     nodes = await res.db.allocation_candidates(alloc.resource_class, alloc.owner,
                                                alloc.candidate_nodes or None)
     wanted = set(alloc.traits)

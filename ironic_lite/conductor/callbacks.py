@@ -11,9 +11,8 @@ from typing import Any
 from oslo_utils import timeutils
 
 from ironic_lite.common import agent_run, exception, states
-from ironic_lite.conductor import deployments, utils
+from ironic_lite.conductor import utils
 from ironic_lite.conductor.task_manager import acquire
-from ironic_lite.drivers import deploy_utils
 
 LOG = logging.getLogger(__name__)
 
@@ -24,7 +23,7 @@ async def _handle_error(task, what: str, err: Exception) -> None:
     if not isinstance(err, exception.IronicLiteException):
         LOG.exception('Unexpected error in %s of node %s', what, task.node.uuid)
     if task.node.provision_state in _DEPLOY_STATES:
-        await deployments.fail_deploy(task, utils.error_message(what, err))
+        await task.fail_steps(utils.error_message(what, err))
     else:
         await task.save(last_error=utils.error_message(what, err))
 
@@ -81,18 +80,3 @@ async def vendor_passthru(res, node_id: str, driver_method: str, http_method: st
         except Exception as e:
             await _handle_error(task, f'Vendor passthru {driver_method}', e)
 
-
-async def continue_node_deploy(res, node_id: str) -> None:
-    async with acquire(res, node_id, purpose='continue deploy') as task:
-        if task.node.provision_state not in _DEPLOY_STATES:
-            LOG.info('Node %s is in %s; nothing to continue', task.node.uuid,
-                     task.node.provision_state)
-            return
-        task.spawn_after(_continue)
-
-
-async def _continue(task) -> None:
-    try:
-        await deploy_utils.resume_and_finish_deploy(task)
-    except Exception as e:
-        await _handle_error(task, 'Deploy', e)

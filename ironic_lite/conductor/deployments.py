@@ -5,9 +5,9 @@ slow part to a worker (which keeps the lock). Failures land in ``last_error`` an
 state; they never leave the node in ``deploying`` or ``deleting``.
 
 A deploy is ``deploy.prepare`` followed by the node's deploy steps (``conductor/steps.py``
-works them out, ``drivers/deploy_utils.py`` runs them): steps with priority > 100 before the
+works them out, ``conductor/step_runner.py`` runs them): steps with priority > 100 before the
 core step ``deploy.deploy``, the others after it — also when ``deploy.deploy`` waits for a
-ramdisk, in which case the deploy interface runs them through ``deploy_utils.finish_deploy``.
+ramdisk, in which case the deploy interface has them run through ``task.resume_steps()``.
 """
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ from typing import Any
 
 from ironic_lite.common import configdrive as configdrive_builder
 from ironic_lite.common import exception, states
-from ironic_lite.common.intents import CLEARED
-from ironic_lite.conductor import cleaning, steps, utils
-from ironic_lite.drivers import deploy_utils
+from ironic_lite.common.intent_acceptance import CLEARED
+from ironic_lite.conductor import cleaning, step_runner, steps, utils
 
 LOG = logging.getLogger(__name__)
 
@@ -33,8 +32,8 @@ async def start_deploy(task, event: str, configdrive: Any = None, **_: Any) -> N
     if configdrive:
         instance_info['configdrive'] = configdrive
     info = dict(task.node.driver_internal_info)
-    for key in ('agent_url', 'agent_last_heartbeat', 'agent_secret_token', 'deploy_started',
-                *deploy_utils.STEP_KEYS):
+    for key in ('agent_url', 'agent_last_heartbeat', 'agent_secret_token',
+                *step_runner.KINDS['deploy'].info_keys):
         info.pop(key, None)
     extra = {**CLEARED, 'last_error': None, 'instance_info': instance_info,
              'driver_internal_info': info, 'deploy_step': {}}
@@ -55,45 +54,28 @@ async def _do_deploy(task) -> None:
     try:
         await task.driver.deploy.prepare(task)
     except Exception as e:
-        await _deploy_failed(task, utils.error_message('Deploy', e), e)
+        _log_unexpected(task, e)
+        await step_runner.fail(task, utils.error_message('Deploy', e))
         return
     try:
         # templates are read again: they may have changed since the request was accepted
         deploy_steps = await steps.all_deploy_steps(task)
     except Exception as e:
-        await _deploy_failed(task, 'Error while getting deploy steps; cannot deploy to node '
-                                   f'{task.node.uuid}. Error: {e}', e)
+        _log_unexpected(task, e)
+        await step_runner.fail(task, 'Error while getting deploy steps; cannot deploy to node '
+                                     f'{task.node.uuid}. Error: {e}')
         return
     if not deploy_steps:
-        await _deploy_failed(task, 'Error while getting deploy steps: no steps returned for '
-                                   f'node {task.node.uuid}')
+        await step_runner.fail(task, 'Error while getting deploy steps: no steps returned for '
+                                     f'node {task.node.uuid}')
         return
-    # stored with the first step's save: one write fewer per deploy
-    await deploy_utils.run_deploy_steps(task, 0, deploy_steps)
+    await step_runner.run(task, 'deploy', new_steps=deploy_steps)
     LOG.info('Deploy of node %s: %s', task.node.uuid, task.node.provision_state)
 
 
-async def _deploy_failed(task, message: str, err: Exception | None = None) -> None:
-    if err is not None and not isinstance(err, exception.IronicLiteException):
+def _log_unexpected(task, err: Exception) -> None:
+    if not isinstance(err, exception.IronicLiteException):
         LOG.exception('Unexpected error deploying node %s', task.node.uuid)
-    await utils.fail_task(task, 'fail', message, **deploy_utils.cleared_step_values(task.node))
-    await deploy_utils.power_off_after_failure(task)
-    await clean_up_after_failure(task)
-
-
-async def clean_up_after_failure(task) -> None:
-    """Best effort: a failed deploy must not leave boot files or DHCP entries behind."""
-    try:
-        await task.driver.deploy.clean_up(task)
-    except Exception:
-        LOG.exception('Clean up after failed deploy of node %s failed', task.node.uuid)
-
-
-async def fail_deploy(task, message: str) -> None:
-    """Fail a node waiting in (or resuming from) ``wait call-back``."""
-    await utils.fail_task(task, 'fail', message, **deploy_utils.cleared_step_values(task.node))
-    await deploy_utils.power_off_after_failure(task)
-    await clean_up_after_failure(task)
 
 
 async def start_tear_down(task, **_: Any) -> None:
@@ -111,8 +93,10 @@ async def _do_tear_down(task) -> None:
             LOG.exception('Unexpected error tearing down node %s', task.node.uuid)
         await utils.fail_task(task, 'error', utils.error_message('Tear down', e))
         return
+    # what one deployment left (its ramdisk's agent_* keys, deploy_* keys of its interface
+    # and steps) goes; what the hardware keeps (e.g. its boot device) stays
     info = {k: v for k, v in task.node.driver_internal_info.items()
-            if not k.startswith(('agent_', 'deploy_', 'fake_boot'))}
+            if not k.startswith(('agent_', 'deploy_'))}
     await task.save(instance_info={}, instance_uuid=None, driver_internal_info=info,
                     power_state=states.POWER_OFF)
     await task.process_event('clean')

@@ -25,18 +25,25 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from ironic_lite.common import exception, log_limit, states
-from ironic_lite.conductor import allocations, deployments, intents, utils
-from ironic_lite.conductor.resources import Resources
+from ironic_lite.common import db_outage as outage
+from ironic_lite.common import (
+    exception,
+    intent_acceptance,
+    log_limit,
+    request_context,
+    states,
+)
+from ironic_lite.conductor import allocations, intent_runner, step_runner, utils
+from ironic_lite.conductor.env import ConductorEnv
 from ironic_lite.conductor.task_manager import acquire, adopt_orphaned_lock
-from ironic_lite.db import models, outage
+from ironic_lite.db import models
 
 LOG = logging.getLogger(__name__)
 # A failing task fails the same way every period: one line per task and kind every minute.
 _REPEATS = log_limit.RepeatLimiter(interval=60.0)
 
 
-async def keepalive(res: Resources) -> None:
+async def keepalive(res: ConductorEnv) -> None:
     try:
         await res.db.touch_conductor(res.host)
     except exception.ConductorNotFound:
@@ -45,7 +52,7 @@ async def keepalive(res: Resources) -> None:
                                         res.drivers.hardware_interfaces)
 
 
-async def _owned(res: Resources, nodes: list[models.Node]) -> list[models.Node]:
+async def _owned(res: ConductorEnv, nodes: list[models.Node]) -> list[models.Node]:
     owned = []
     for node in nodes:
         if node.driver in res.drivers.hardware_types and await res.ring.owns(
@@ -54,7 +61,7 @@ async def _owned(res: Resources, nodes: list[models.Node]) -> list[models.Node]:
     return owned
 
 
-async def redrive_intents(res: Resources, min_age: float | None = None) -> int:
+async def redrive_intents(res: ConductorEnv, min_age: float | None = None) -> int:
     age = res.conf.conductor.intent_redrive_after if min_age is None else min_age
     before = models.utcnow() - datetime.timedelta(seconds=age)
     nodes = await res.db.list_nodes({'intent_before': before, 'reserved': False})
@@ -65,9 +72,10 @@ async def redrive_intents(res: Resources, min_age: float | None = None) -> int:
             # instead of leaving them to the next periodic pass.
             res.workers.refused += 1
             break
-        LOG.info('Starting accepted %s of node %s (its request message was not handled)',
-                 node.intent, node.uuid)
-        started += await intents.run_intent(res, node.id)
+        with request_context.bound(intent_acceptance.accepted_context(node.intent_args)):
+            LOG.info('Starting accepted %s of node %s (its request message was not handled)',
+                     node.intent, node.uuid)
+            started += await intent_runner.run_intent(res, node.id)
     return started
 
 
@@ -78,7 +86,7 @@ def _allocation_owner(allocation_uuid: str, hosts: list[str]) -> str:
     return sorted(hosts)[digest % len(hosts)]
 
 
-async def redrive_allocations(res: Resources, min_age: float | None = None) -> int:
+async def redrive_allocations(res: ConductorEnv, min_age: float | None = None) -> int:
     age = res.conf.conductor.intent_redrive_after if min_age is None else min_age
     before = models.utcnow() - datetime.timedelta(seconds=age)
     pending = await res.db.list_resources(models.Allocation,
@@ -99,7 +107,7 @@ async def redrive_allocations(res: Resources, min_age: float | None = None) -> i
     return started
 
 
-async def check_deploy_timeouts(res: Resources) -> None:
+async def check_deploy_timeouts(res: ConductorEnv) -> None:
     timeout = res.conf.conductor.deploy_callback_timeout
     if not timeout:
         return
@@ -114,15 +122,15 @@ async def check_deploy_timeouts(res: Resources) -> None:
                     continue
                 if n.maintenance:
                     continue
-                await deployments.fail_deploy(
-                    task, f'Timeout reached while waiting for callback for node {n.uuid} '
-                          f'(no ramdisk callback in {timeout} seconds, '
-                          f'[conductor]deploy_callback_timeout).')
+                await task.fail_steps(
+                    f'Timeout reached while waiting for callback for node {n.uuid} '
+                    f'(no ramdisk callback in {timeout} seconds, '
+                    f'[conductor]deploy_callback_timeout).')
         except (exception.NodeLocked, exception.NodeNotFound):
             continue
 
 
-async def fail_orphans(res: Resources) -> None:
+async def fail_orphans(res: ConductorEnv) -> None:
     live = {c.hostname for c in await res.db.get_online_conductors(
         res.conf.conductor.heartbeat_timeout)}
     live.add(res.host)
@@ -150,7 +158,7 @@ async def fail_orphans(res: Resources) -> None:
                     task, event,
                     f'The conductor handling node {task.node.uuid} stopped or died while it '
                     f'was "{state}"; the operation was aborted (recovered by {res.host}).',
-                    target_power_state=None, **utils.forgotten_steps(task.node))
+                    target_power_state=None, **step_runner.step_clearing_values(task.node))
         except (exception.NodeLocked, exception.NodeNotFound):
             continue
 
@@ -165,7 +173,7 @@ class TakeOver:
     later than this conductor did (another clock, another process).
     """
 
-    def __init__(self, res: Resources):
+    def __init__(self, res: ConductorEnv):
         self.res = res
         self.known: frozenset[str] = frozenset()
         self._passes_left = 0
@@ -192,6 +200,11 @@ class TakeOver:
 
 async def run_forever(name: str, interval: float,
                       fn: Callable[[], Awaitable[object]]) -> None:
+    """Run ``fn`` every ``interval`` seconds on the event loop until cancelled.
+
+    Not futurist's periodics: they run synchronous callables in their own threads, while these
+    tasks are coroutines that must run on the conductor's event loop (the futurist dependency
+    was dropped for that reason)."""
     while True:
         await asyncio.sleep(interval)
         try:
@@ -208,7 +221,7 @@ async def run_forever(name: str, interval: float,
                              'Periodic task %s failed', name, exc_info=e)
 
 
-async def recover_own_locks(res: Resources) -> int:
+async def recover_own_locks(res: ConductorEnv) -> int:
     """Recover nodes locked in this conductor's name with no task of this process running.
 
     A node with an accepted request not started yet (``intent``) only gets its lock back: the
@@ -241,7 +254,7 @@ async def _recover(task) -> None:
     event = states.WORKING_STATES_FAIL_EVENT.get(state)
     if event is not None:
         await utils.fail_task(task, event, msg, target_power_state=None,
-                              **utils.forgotten_steps(node))
+                              **step_runner.step_clearing_values(node))
     elif node.target_power_state:
         LOG.error('Node %s: %s', node.uuid, msg)
         await task.save(target_power_state=None, last_error=msg)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ironic_lite.common import exception, intents, states
-from ironic_lite.common.intents import CLEARED
+from ironic_lite.common import exception, intent_acceptance, states
+from ironic_lite.common.intent_acceptance import CLEARED
 
 LOG = logging.getLogger(__name__)
 
@@ -14,7 +14,7 @@ _REBOOTS = (states.REBOOT, states.SOFT_REBOOT)
 
 async def start_power_change(task, power_state: str, timeout: int | None = None,
                              **_: Any) -> None:
-    await task.save(target_power_state=intents.power_target(power_state), **CLEARED)
+    await task.save(target_power_state=intent_acceptance.power_target(power_state), **CLEARED)
     task.spawn_after(_do_power_change, power_state, timeout)
 
 

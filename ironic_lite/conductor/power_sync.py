@@ -13,7 +13,7 @@ import dataclasses
 import logging
 
 from ironic_lite.common import exception, faults, states
-from ironic_lite.conductor.resources import Resources
+from ironic_lite.conductor.env import ConductorEnv
 from ironic_lite.conductor.task_manager import acquire
 
 LOG = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class SyncResult:
 class PowerSync:
     """Keeps the per-node failure counts between passes (as upstream does, in memory)."""
 
-    def __init__(self, res: Resources):
+    def __init__(self, res: ConductorEnv):
         self.res = res
         self.failures: dict[str, int] = {}
 

@@ -1,29 +1,22 @@
 """Provisioning actions other than deploy and tear down: manage, provide, clean, inspect,
 adopt, abort, rescue, unrescue, unhold, service.
 
-Each ``start`` runs under the node's exclusive lock with the accepted intent's arguments.
+Each handler runs under the node's exclusive lock with the accepted intent's arguments; the
+intent table that maps an intent to its handler is ``conductor/intent_runner.py``.
 """
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from ironic_lite.common import exception, states
-from ironic_lite.common.intents import CLEARED
-from ironic_lite.conductor import cleaning, deployments, rescue, utils
-from ironic_lite.drivers import deploy_utils
+from ironic_lite.common import states
+from ironic_lite.common.intent_acceptance import CLEARED
+from ironic_lite.conductor import cleaning, step_runner, utils
 
 LOG = logging.getLogger(__name__)
 
 
-async def start(task, action: str, **args: Any) -> None:
-    handler = _HANDLERS.get(action)
-    if handler is None:
-        raise exception.InvalidParameterValue(err=f'Unknown provisioning action {action}')
-    await handler(task, **args)
-
-
-async def _manage(task, **_: Any) -> None:
+async def manage(task, **_: Any) -> None:
     if task.source_state == states.ENROLL:
         await task.process_event('manage', callback=_verify, extra={**CLEARED})
     else:
@@ -41,26 +34,26 @@ async def _verify(task) -> None:
     await task.process_event('done', extra={'power_state': power_state})
 
 
-async def _provide(task, **_: Any) -> None:
+async def provide(task, **_: Any) -> None:
     await task.process_event('provide', callback=cleaning.run_cleaning, call_args=(False,),
                              extra={**CLEARED})
 
 
-async def _clean(task, clean_steps: list | None = None, **_: Any) -> None:
+async def clean(task, clean_steps: list | None = None, **_: Any) -> None:
     await task.process_event('clean', callback=cleaning.run_cleaning,
                              call_args=(True, clean_steps),
                              extra={**CLEARED, 'target_provision_state': states.MANAGEABLE})
 
 
-async def _abort(task, **_: Any) -> None:
+async def abort(task, **_: Any) -> None:
     state = task.source_state
     message = f'Aborted by user request in state "{state}".'
     extra = {**CLEARED, 'last_error': message}
     if state == states.DEPLOYWAIT:  # the deploy's steps end with it
-        extra.update(deploy_utils.cleared_step_values(task.node))
+        extra.update(step_runner.step_clearing_values(task.node, ('deploy',)))
     await task.process_event('abort', extra=extra)
     if state == states.DEPLOYWAIT:
-        await deployments.clean_up_after_failure(task)
+        await step_runner.clean_up_deploy(task)
 
 
 async def _finish_at_once(task) -> None:
@@ -79,19 +72,10 @@ def _simple(event: str):
     return handler
 
 
-async def _unhold(task, **_: Any) -> None:
+inspect = _simple('inspect')
+adopt = _simple('adopt')
+service = _simple('service')
+
+
+async def unhold(task, **_: Any) -> None:
     await task.process_event('unhold', extra={**CLEARED})
-
-
-_HANDLERS = {
-    'manage': _manage,
-    'provide': _provide,
-    'clean': _clean,
-    'abort': _abort,
-    'inspect': _simple('inspect'),
-    'adopt': _simple('adopt'),
-    'rescue': rescue.start_rescue,
-    'unrescue': rescue.start_unrescue,
-    'service': _simple('service'),
-    'unhold': _unhold,
-}

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from ironic_lite.common import exception, states
-from ironic_lite.common.intents import CLEARED
+from ironic_lite.common.intent_acceptance import CLEARED
 from ironic_lite.conductor import utils
 
 LOG = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from oslo_config import cfg
 from ironic_lite.common import rpc
 from ironic_lite.common.hash_ring import HashRingManager
 from ironic_lite.conductor import periodics
-from ironic_lite.conductor.manager import CALLS, CASTS, ConductorManager
+from ironic_lite.conductor.env import ConductorEnv
+from ironic_lite.conductor.manager import ConductorManager
 from ironic_lite.conductor.power_sync import PowerSync
-from ironic_lite.conductor.resources import Resources
 from ironic_lite.conductor.workers import WorkerPool
 from ironic_lite.db.aio import AsyncConnection
 from ironic_lite.drivers.factory import DriverFactory
@@ -51,11 +51,11 @@ class ConductorService:
         self.host = conf.host
         drivers = DriverFactory(conf)
         workers = WorkerPool(conf.conductor.workers_pool_size, on_free=self._kick_redrive)
-        self.res = Resources(host=self.host, conf=conf, db=db, drivers=drivers,
+        self.res = ConductorEnv(host=self.host, conf=conf, db=db, drivers=drivers,
                              workers=workers, ring=ring or HashRingManager(db, conf))
         self.manager = ConductorManager(self.res)
         self.power_sync = PowerSync(self.res)
-        self._rpc = rpc.RPCServer(conf, self.host, self.manager, casts=CASTS, calls=CALLS)
+        self._rpc = rpc.RPCServer(conf, self.host, self.manager)
         self._periodic_tasks: list[asyncio.Task] = []
         self._background: set[asyncio.Task] = set()
 
@@ -116,7 +116,7 @@ class ConductorService:
         while self.res.workers.busy or self._background or rpc.LOCAL_CASTS.pending:
             if loop.time() > deadline:
                 raise TimeoutError('conductor still busy')
-            pending = (set(self.res.workers._running) | set(self._background)
+            pending = (self.res.workers.running | set(self._background)
                        | set(rpc.LOCAL_CASTS.tasks))
             if pending:
                 await asyncio.wait(pending, timeout=deadline - loop.time())
@@ -134,6 +134,7 @@ class ConductorService:
             task.cancel()
         await asyncio.gather(*self._periodic_tasks, *self._background,
                              return_exceptions=True)
+        await self.res.drivers.close()
         await self.res.db.unregister_conductor(self.host)
         await self.res.db.clear_node_reservations_for_conductor(self.host)
         LOG.info('Conductor %s stopped', self.host)

@@ -1,4 +1,5 @@
-"""Which clean and deploy steps a node runs, as upstream Ironic works them out.
+"""Which clean and deploy steps a node runs, as upstream Ironic works them out (running them
+is ``step_runner.py``'s).
 
 * A node's *driver steps* come from its interfaces (``get_clean_steps``/``get_deploy_steps``,
   declared with ``drivers.base.clean_step``/``deploy_step``); priority 0 means "only on
@@ -24,8 +25,9 @@ import logging
 from typing import Any
 
 from ironic_lite.common import exception, instance_traits
+from ironic_lite.conductor.step_runner import step_id
 from ironic_lite.db import models
-from ironic_lite.drivers import base, deploy_utils
+from ironic_lite.drivers import base
 
 LOG = logging.getLogger(__name__)
 
@@ -40,8 +42,6 @@ INTERFACE_PRIORITY = {
     'bios': 2,
     'raid': 1,
 }
-
-step_id = deploy_utils.step_id
 
 
 def _sort_key(step: dict[str, Any]) -> tuple[int, int]:

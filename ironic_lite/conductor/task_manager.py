@@ -2,9 +2,12 @@
 
 ::
 
-    async with acquire(conductor, node_id, purpose='node deployment') as task:
+    async with acquire(res, node_id, purpose='node deployment') as task:
         task.reserve_worker()
         await task.process_event('deploy', callback=do_deploy)
+
+``TaskManager`` implements the drivers' task contract (:class:`ironic_lite.drivers.task.Task`):
+drivers see only that part of it; the rest (``res``, locks, ``accepted``) is the conductor's.
 
 Exclusive locks are the node's ``reservation`` column, taken with a single compare-and-set
 statement and retried on NodeLocked (``[conductor]node_locked_retry_*``; *patient* tasks wait
@@ -26,18 +29,22 @@ from typing import TYPE_CHECKING, Any
 
 import tenacity
 
-from ironic_lite.common import exception, states
-from ironic_lite.conductor import utils
+from ironic_lite.common import exception, lock_wait, request_context, states
+from ironic_lite.common.db_outage import is_unavailable
+from ironic_lite.common.request_context import RequestContext
+from ironic_lite.conductor import step_runner
 from ironic_lite.conductor.workers import Slot
 from ironic_lite.db import models
-from ironic_lite.db.outage import is_unavailable
+from ironic_lite.drivers.task import WorkerFn
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ironic_lite.conductor.resources import Resources
+    from oslo_config import cfg
+
+    from ironic_lite.conductor.env import ConductorEnv
+    from ironic_lite.db.aio import AsyncConnection
+    from ironic_lite.drivers.factory import Driver
 
 LOG = logging.getLogger(__name__)
-
-WorkerFn = Callable[..., Awaitable[None]]
 
 # How long a task keeps retrying the writes that end it (its failure record, its lock release)
 # while the database is unreachable, before leaving them to the periodic recovery.
@@ -59,14 +66,14 @@ async def retry_end_write(fn: Callable[..., Awaitable[Any]], *args: Any, **kwarg
     return await retrying(fn, *args, **kwargs)
 
 
-def acquire(res: Resources, node_id: int | str, *, shared: bool = False, purpose: str = '',
-            patient: bool = False, context: dict | None = None) -> TaskManager:
+def acquire(res: ConductorEnv, node_id: int | str, *, shared: bool = False, purpose: str = '',
+            patient: bool = False, context: RequestContext | None = None) -> TaskManager:
     """A task on ``node_id`` (id, UUID or name); use as ``async with``."""
     return TaskManager(res, node_id, shared=shared, purpose=purpose, patient=patient,
                        context=context)
 
 
-def adopt_orphaned_lock(res: Resources, node: models.Node, purpose: str) -> TaskManager:
+def adopt_orphaned_lock(res: ConductorEnv, node: models.Node, purpose: str) -> TaskManager:
     """A task over a lock the database shows in this conductor's name but that no task of
     this process holds (``res.held.orphaned(node, …)`` was just checked, on this same tick of
     the event loop). Its writes still require the reservation; it loads no driver."""
@@ -80,24 +87,33 @@ def adopt_orphaned_lock(res: Resources, node: models.Node, purpose: str) -> Task
 
 
 class TaskManager:
-    def __init__(self, res: Resources, node_id: int | str, *, shared: bool, purpose: str,
-                 patient: bool, context: dict | None):
+    def __init__(self, res: ConductorEnv, node_id: int | str, *, shared: bool, purpose: str,
+                 patient: bool, context: RequestContext | None):
         self.res = res
         self.node_ident = node_id
         self.shared = shared
         self.purpose = purpose
         self.patient = patient
-        self.context = context or {}
+        # who asked for this work (request id, user, project): the caller's, else the current
+        self.context = context or request_context.current()
         self.node: models.Node = None  # type: ignore[assignment]
         self.ports: list[models.Port] = []
-        self.driver = None
+        self.driver: Driver = None  # type: ignore[assignment]
         self._slot: Slot | None = None
         self._spawn: tuple[WorkerFn, tuple, dict] | None = None
         self._locked = False
         self._adopted = False
         # (event, provision state before it) of an accepted request whose first transition
-        # the API's accepting compare-and-set already made (common/intents.py)
+        # the API's accepting compare-and-set already made (common/intent_acceptance.py)
         self.accepted: tuple[str, str] | None = None
+
+    @property
+    def conf(self) -> cfg.ConfigOpts:
+        return self.res.conf
+
+    @property
+    def db(self) -> AsyncConnection:
+        return self.res.db
 
     @property
     def source_state(self) -> str:
@@ -132,13 +148,9 @@ class TaskManager:
         await self.release_resources()
 
     async def _lock(self, node_ident: int | str) -> None:
-        conf = self.res.conf.conductor
-        stop = (tenacity.stop_never if self.patient
-                else tenacity.stop_after_attempt(conf.node_locked_retry_attempts + 1))
-        retrying = tenacity.AsyncRetrying(
-            retry=tenacity.retry_if_exception_type(exception.NodeLocked),
-            stop=stop, wait=tenacity.wait_fixed(conf.node_locked_retry_interval),
-            reraise=True)
+        retrying = lock_wait.retrying(
+            self.res.conf, tenacity.retry_if_exception_type(exception.NodeLocked),
+            patient=self.patient)
         # Counted as held from before the reservation is written: a reservation that commits
         # while its answer is lost is then orphaned, never mistaken for a live task's.
         self.res.held.add(node_ident)
@@ -226,6 +238,19 @@ class TaskManager:
         if callback is not None:
             self.spawn_after(callback, *call_args)
 
+    # -- steps: how a driver reaches the conductor's step runner ------------------------
+    async def resume_steps(self) -> None:
+        """The step that went on outside the conductor (``deploy.deploy`` waiting for its
+        ramdisk) is done: resume the node from its wait state and run the remaining steps of
+        its operation, which then ends (``active``) or fails."""
+        await step_runner.resume(self)
+
+    async def fail_steps(self, reason: str) -> None:
+        """Fail the node's step operation (deploy, cleaning) with ``reason`` as its
+        last_error: the failure state, its steps cleared, the kind's clean-up (a failed deploy
+        powers off and removes its boot files). The one failure path of step operations."""
+        await step_runner.fail(self, reason)
+
     # -- background work ----------------------------------------------------------------
     def reserve_worker(self) -> None:
         """Reserve a worker before changing state; raises NoFreeConductorWorker when full."""
@@ -267,7 +292,7 @@ class TaskManager:
                    f'in state "{self.node.provision_state}" because {why} '
                    f'(conductor {self.res.host}).')
             extra['last_error'] = msg
-            extra.update(utils.forgotten_steps(self.node))
+            extra.update(step_runner.step_clearing_values(self.node))
             await retry_end_write(self.process_event, event, extra=extra)
             LOG.error(msg)
         except Exception as e:

@@ -5,8 +5,7 @@ import logging
 from typing import Any
 
 from ironic_lite.common import exception, states
-from ironic_lite.common.intents import CLEARED
-from ironic_lite.drivers import deploy_utils
+from ironic_lite.common.intent_acceptance import CLEARED
 
 LOG = logging.getLogger(__name__)
 
@@ -60,8 +59,3 @@ def raise_if_invalid(results: dict[str, dict]) -> None:
         raise exception.InvalidParameterValue(
             err='Validation failed for ' + '; '.join(bad))
 
-
-def forgotten_steps(node: Any) -> dict[str, Any]:
-    """Node fields that drop the deploy or clean steps of an operation that was cut short
-    (conductor stopped or died): no step may stay shown as running."""
-    return deploy_utils.cleared_step_values(node, ('deploy', 'clean'))

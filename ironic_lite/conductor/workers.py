@@ -48,7 +48,13 @@ class WorkerPool:
 
     @property
     def busy(self) -> int:
+        """Workers running or reserved (a reserved one has no task yet)."""
         return len(self._running) + self._reserved
+
+    @property
+    def running(self) -> frozenset[asyncio.Task]:
+        """The workers' tasks running now (a copy: waiting on it is safe while they end)."""
+        return frozenset(self._running)
 
     def reserve(self) -> Slot:
         if not self.accepting or self.busy >= self.size:

@@ -20,7 +20,7 @@ from sqlalchemy import and_, delete, event, func, or_, pool, select, update
 
 from ironic_lite.common import exception
 from ironic_lite.db import models, paging
-from ironic_lite.db.api_resources import ResourcesMixin, of_node_project
+from ironic_lite.db.api_generic import GenericResourcesMixin, of_node_project
 from ironic_lite.db.api_traits import TraitsMixin
 
 _SORTABLE_NODE_KEYS = frozenset({
@@ -35,8 +35,9 @@ _SORTABLE_PORT_KEYS = frozenset({'id', 'uuid', 'address', 'created_at', 'updated
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    # WAL lets the API read while a conductor writes; it must be set per connection, outside
-    # oslo.db's transaction (see ENVIRONMENT.md).
+    # WAL lets the API read while a conductor writes. SQLite cannot change the journal mode
+    # inside a transaction, so it is set here, per connection, in the ``connect`` event,
+    # before oslo.db opens one.
     cur = dbapi_conn.cursor()
     cur.execute('PRAGMA journal_mode=WAL')
     cur.execute('PRAGMA synchronous=NORMAL')
@@ -63,7 +64,7 @@ def _pooled(engine):
     old.dispose()
 
 
-class Connection(TraitsMixin, ResourcesMixin):
+class Connection(TraitsMixin, GenericResourcesMixin):
     """All database operations of ironic_lite."""
 
     def __init__(self, connection_url: str, **engine_opts: Any):

@@ -123,8 +123,8 @@ class Node(Base):
     rescue_interface: Mapped[str | None] = mapped_column(String(255))
     storage_interface: Mapped[str | None] = mapped_column(String(255))
     vendor_interface: Mapped[str | None] = mapped_column(String(255))
-    # Accepted-but-not-yet-started request (see conductor/intents.py): written by the API with a
-    # compare-and-set before it casts, cleared by the conductor when it starts the work.
+    # Accepted-but-not-yet-started request (see conductor/intent_runner.py): written by the API
+    # with a compare-and-set before it casts, cleared by the conductor when it starts the work.
     intent: Mapped[str | None] = mapped_column(String(64))
     intent_args: Mapped[dict] = mapped_column(JSONEncoded(), default=dict)
     intent_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)

@@ -2,10 +2,11 @@
 
 A hardware type (``hardware_type.py``) names which interface implementations it supports; an
 interface implementation is a class below, registered as a stevedore entry point in
-``ironic_lite.hardware.interfaces.<type>``. Every operation receives the task (``task.node``,
-``task.ports``, ``task.context``) and runs on the event loop: an implementation whose library
-blocks (pyghmi, file copies, subprocesses) must run that part off the loop
-(``asyncio.to_thread`` or an asyncio subprocess).
+``ironic_lite.hardware.interfaces.<type>``. Every operation receives the task, and may use of
+it only what the task contract states (:class:`ironic_lite.drivers.task.Task`: ``task.node``,
+``task.ports``, ``task.conf``, ``task.save``…). Every operation runs on the event loop: an
+implementation whose library blocks (pyghmi, file copies, subprocesses) must run that part off
+the loop (``asyncio.to_thread`` or an asyncio subprocess).
 
 Steps (as upstream Ironic): a method decorated with :func:`clean_step` or :func:`deploy_step`
 is a step of its interface, ``{"interface", "step", "priority", "argsinfo", ...}``; the
@@ -27,7 +28,7 @@ from ironic_lite.common.raid import RAID_LEVELS
 from ironic_lite.drivers.logged_actions import wrap_logged_actions
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ironic_lite.conductor.task_manager import TaskManager
+    from ironic_lite.drivers.task import Task
 
 # -- steps ---------------------------------------------------------------------------------
 def _check_step_declaration(func: Callable, priority: Any, argsinfo: Any) -> None:
@@ -99,28 +100,33 @@ class BaseInterface(abc.ABC):
         """driver_info keys this interface reads, with a description (driver properties)."""
         return {}
 
+    async def close(self) -> None:
+        """Release what this interface keeps for its conductor's life (an HTTP session);
+        called once when the conductor stops. Nothing by default."""
+        return None
+
     @abc.abstractmethod
-    async def validate(self, task: TaskManager) -> None:
+    async def validate(self, task: Task) -> None:
         """Raise InvalidParameterValue / MissingParameterValue naming what is wrong."""
 
-    def get_clean_steps(self, task: TaskManager) -> list[dict[str, Any]]:
+    def get_clean_steps(self, task: Task) -> list[dict[str, Any]]:
         """All clean steps of this interface (enabled or not), unordered; fresh copies."""
         return [dict(s) for s in _declared_steps(type(self), '_clean_step',
                                                  self.interface_type)]
 
-    def get_deploy_steps(self, task: TaskManager) -> list[dict[str, Any]]:
+    def get_deploy_steps(self, task: Task) -> list[dict[str, Any]]:
         """All deploy steps of this interface (enabled or not), unordered; fresh copies."""
         return [dict(s) for s in _declared_steps(type(self), '_deploy_step',
                                                  self.interface_type)]
 
-    async def execute_clean_step(self, task: TaskManager, step: dict[str, Any]) -> str | None:
+    async def execute_clean_step(self, task: Task, step: dict[str, Any]) -> str | None:
         """Run ``step`` (its ``args`` as keyword arguments); None when done."""
         return await getattr(self, step['step'])(task, **(step.get('args') or {}))
 
-    async def execute_deploy_step(self, task: TaskManager, step: dict[str, Any]) -> str | None:
+    async def execute_deploy_step(self, task: Task, step: dict[str, Any]) -> str | None:
         """Run ``step``; None when done, ``states.DEPLOYWAIT`` when it goes on
-        asynchronously (the deploy interface then finishes through
-        ``deploy_utils.finish_deploy``)."""
+        asynchronously (the deploy interface then has the remaining steps run through
+        ``task.resume_steps()``)."""
         return await getattr(self, step['step'])(task, **(step.get('args') or {}))
 
 
@@ -135,19 +141,19 @@ class PowerInterface(BaseInterface):
         })
 
     @abc.abstractmethod
-    async def get_power_state(self, task: TaskManager) -> str:
+    async def get_power_state(self, task: Task) -> str:
         """Return states.POWER_ON or states.POWER_OFF (or ERROR)."""
 
     @abc.abstractmethod
-    async def set_power_state(self, task: TaskManager, power_state: str,
+    async def set_power_state(self, task: Task, power_state: str,
                               timeout: int | None = None) -> None:
         """Set and wait until the hardware reports ``power_state`` (or raise)."""
 
     @abc.abstractmethod
-    async def reboot(self, task: TaskManager, timeout: int | None = None) -> None:
+    async def reboot(self, task: Task, timeout: int | None = None) -> None:
         """Power cycle; the node ends powered on."""
 
-    def get_supported_power_states(self, task: TaskManager) -> list[str]:
+    def get_supported_power_states(self, task: Task) -> list[str]:
         from ironic_lite.common import states
         return [states.POWER_ON, states.POWER_OFF, states.REBOOT]
 
@@ -163,34 +169,34 @@ class ManagementInterface(BaseInterface):
         })
 
     @abc.abstractmethod
-    def get_supported_boot_devices(self, task: TaskManager) -> list[str]:
+    def get_supported_boot_devices(self, task: Task) -> list[str]:
         ...
 
     @abc.abstractmethod
-    async def set_boot_device(self, task: TaskManager, device: str,
+    async def set_boot_device(self, task: Task, device: str,
                               persistent: bool = False) -> None:
         ...
 
     @abc.abstractmethod
-    async def get_boot_device(self, task: TaskManager) -> dict[str, Any]:
+    async def get_boot_device(self, task: Task) -> dict[str, Any]:
         """Return ``{'boot_device': name or None, 'persistent': bool or None}``."""
 
-    async def inject_nmi(self, task: TaskManager) -> None:
+    async def inject_nmi(self, task: Task) -> None:
         raise exception.UnsupportedDriverExtension(
             driver=task.node.driver, extension='inject_nmi')
 
     # Indicators (API 1.63): ``{component: {name: {'readonly': bool, 'states': [...]}}}``;
     # components and states as upstream (``common/indicators.py``).
-    async def get_supported_indicators(self, task: TaskManager) -> dict[str, dict]:
+    async def get_supported_indicators(self, task: Task) -> dict[str, dict]:
         raise exception.UnsupportedDriverExtension(
             driver=task.node.driver, extension='indicators')
 
-    async def get_indicator_state(self, task: TaskManager, component: str,
+    async def get_indicator_state(self, task: Task, component: str,
                                   indicator: str) -> str:
         raise exception.UnsupportedDriverExtension(
             driver=task.node.driver, extension='indicators')
 
-    async def set_indicator_state(self, task: TaskManager, component: str, indicator: str,
+    async def set_indicator_state(self, task: Task, component: str, indicator: str,
                                   state: str) -> None:
         raise exception.UnsupportedDriverExtension(
             driver=task.node.driver, extension='indicators')
@@ -200,19 +206,19 @@ class BootInterface(BaseInterface):
     interface_type = 'boot'
 
     @abc.abstractmethod
-    async def prepare_ramdisk(self, task: TaskManager, ramdisk_params: dict[str, Any]) -> None:
+    async def prepare_ramdisk(self, task: Task, ramdisk_params: dict[str, Any]) -> None:
         """Make the node boot the deploy ramdisk next (configs, images, DHCP, boot device)."""
 
     @abc.abstractmethod
-    async def clean_up_ramdisk(self, task: TaskManager) -> None:
+    async def clean_up_ramdisk(self, task: Task) -> None:
         ...
 
     @abc.abstractmethod
-    async def prepare_instance(self, task: TaskManager) -> None:
+    async def prepare_instance(self, task: Task) -> None:
         """Make the node boot the deployed instance next."""
 
     @abc.abstractmethod
-    async def clean_up_instance(self, task: TaskManager) -> None:
+    async def clean_up_instance(self, task: Task) -> None:
         ...
 
 
@@ -225,32 +231,32 @@ class DeployInterface(BaseInterface):
                                            'priority': 100, 'argsinfo': None,
                                            'requires_ramdisk': True}
 
-    def get_deploy_steps(self, task: TaskManager) -> list[dict[str, Any]]:
+    def get_deploy_steps(self, task: Task) -> list[dict[str, Any]]:
         steps = super().get_deploy_steps(task)
         if not any(s['step'] == 'deploy' for s in steps):
             steps.append(dict(self.CORE_STEP))
         return steps
 
     @abc.abstractmethod
-    async def prepare(self, task: TaskManager) -> None:
+    async def prepare(self, task: Task) -> None:
         """Prepare the environment to deploy (typically boot.prepare_ramdisk)."""
 
     @abc.abstractmethod
-    async def deploy(self, task: TaskManager) -> str | None:
+    async def deploy(self, task: Task) -> str | None:
         """Start the deploy. Return states.DEPLOYWAIT to wait for a ramdisk callback, or None
         when the deploy finished synchronously."""
 
     @abc.abstractmethod
-    async def tear_down(self, task: TaskManager) -> None:
+    async def tear_down(self, task: Task) -> None:
         """Power the node off and remove the instance."""
 
-    async def clean_up(self, task: TaskManager) -> None:
+    async def clean_up(self, task: Task) -> None:
         """Remove what prepare/deploy left behind (after success, failure or tear down)."""
 
-    async def take_over(self, task: TaskManager) -> None:
+    async def take_over(self, task: Task) -> None:
         """A new conductor takes the node over (its files may need re-creating)."""
 
-    async def heartbeat(self, task: TaskManager, callback_url: str,
+    async def heartbeat(self, task: Task, callback_url: str,
                         agent_version: str | None = None, **kwargs: Any) -> None:
         """A ramdisk agent heartbeat, under the node's exclusive lock."""
         raise exception.UnsupportedDriverExtension(
@@ -264,14 +270,14 @@ class VendorInterface(BaseInterface):
     # method name -> {'http_methods': [...], 'async': bool, 'description': str, 'attach': bool}
     passthru_methods: ClassVar[dict[str, dict[str, Any]]] = {}
 
-    async def validate(self, task: TaskManager, method: str | None = None,
+    async def validate(self, task: Task, method: str | None = None,
                        data: dict[str, Any] | None = None) -> None:
         """Refuse unknown methods; subclasses check ``data`` (the request body) too."""
         if method is not None and method not in self.passthru_methods:
             raise exception.InvalidParameterValue(
                 err=f'Unsupported method ({method}) passed through to vendor extension.')
 
-    async def call(self, task: TaskManager, method: str, http_method: str,
+    async def call(self, task: Task, method: str, http_method: str,
                    data: dict[str, Any]) -> Any:
         """Run a passthru method under the task's lock; the handler gets the body as one dict
         so that body keys (``method``, ``task``…) never clash with parameters."""
@@ -288,15 +294,15 @@ class ConsoleInterface(BaseInterface):
     interface_type = 'console'
 
     @abc.abstractmethod
-    async def start_console(self, task: TaskManager) -> None:
+    async def start_console(self, task: Task) -> None:
         ...
 
     @abc.abstractmethod
-    async def stop_console(self, task: TaskManager) -> None:
+    async def stop_console(self, task: Task) -> None:
         ...
 
     @abc.abstractmethod
-    async def get_console(self, task: TaskManager) -> dict[str, Any]:
+    async def get_console(self, task: Task) -> dict[str, Any]:
         """Connection information: ``{'type': ..., 'url': ...}``."""
 
 
@@ -306,15 +312,15 @@ class RescueInterface(BaseInterface):
     interface_type = 'rescue'
 
     @abc.abstractmethod
-    async def rescue(self, task: TaskManager) -> str:
+    async def rescue(self, task: Task) -> str:
         """Start rescuing; return states.RESCUE when done or states.RESCUEWAIT to wait for
         the rescue ramdisk."""
 
     @abc.abstractmethod
-    async def unrescue(self, task: TaskManager) -> str:
+    async def unrescue(self, task: Task) -> str:
         """Boot the instance again; return states.ACTIVE."""
 
-    async def clean_up(self, task: TaskManager) -> None:
+    async def clean_up(self, task: Task) -> None:
         """Remove what a (failed) rescue left behind."""
 
 
@@ -324,15 +330,15 @@ class NetworkInterface(BaseInterface):
     interface_type = 'network'
 
     @abc.abstractmethod
-    async def vif_list(self, task: TaskManager) -> list[dict[str, str]]:
+    async def vif_list(self, task: Task) -> list[dict[str, str]]:
         """``[{'id': vif_id}, ...]``."""
 
     @abc.abstractmethod
-    async def vif_attach(self, task: TaskManager, vif_info: dict[str, Any]) -> None:
+    async def vif_attach(self, task: Task, vif_info: dict[str, Any]) -> None:
         """Attach ``vif_info['id']``; VifAlreadyAttached, NoFreePhysicalPorts."""
 
     @abc.abstractmethod
-    async def vif_detach(self, task: TaskManager, vif_id: str) -> None:
+    async def vif_detach(self, task: Task, vif_id: str) -> None:
         """VifNotAttached when it is not attached to the node."""
 
 
@@ -354,11 +360,11 @@ class RAIDInterface(BaseInterface):
 
     interface_type = 'raid'
 
-    async def validate(self, task: TaskManager) -> None:
+    async def validate(self, task: Task) -> None:
         if task.node.target_raid_config:
             self.validate_raid_config(task, task.node.target_raid_config)
 
-    def validate_raid_config(self, task: TaskManager, raid_config: Any) -> None:
+    def validate_raid_config(self, task: Task, raid_config: Any) -> None:
         """InvalidParameterValue naming what is wrong in ``raid_config``."""
         disks = raid_config.get('logical_disks') if isinstance(raid_config, dict) else None
         if not isinstance(disks, list) or not disks:
@@ -383,17 +389,17 @@ class RAIDInterface(BaseInterface):
                 err='Only one logical disk can be the root volume (is_root_volume).')
 
     @abc.abstractmethod
-    async def create_configuration(self, task: TaskManager, create_root_volume: bool = True,
+    async def create_configuration(self, task: Task, create_root_volume: bool = True,
                                    create_nonroot_volumes: bool = True,
                                    delete_existing: bool = True) -> str | None:
         """Build the node's ``target_raid_config``; record the result in ``raid_config``."""
 
     @abc.abstractmethod
-    async def delete_configuration(self, task: TaskManager) -> str | None:
+    async def delete_configuration(self, task: Task) -> str | None:
         """Remove every logical disk; ``raid_config`` becomes empty."""
 
     @deploy_step(priority=0, argsinfo=_RAID_APPLY_ARGSINFO)
-    async def apply_configuration(self, task: TaskManager, raid_config: dict,
+    async def apply_configuration(self, task: Task, raid_config: dict,
                                   delete_existing: bool = True) -> str | None:
         """Deploy step (from a deploy template): make ``raid_config`` the target, build it."""
         self.validate_raid_config(task, raid_config)
@@ -407,7 +413,7 @@ class InspectInterface(BaseInterface):
     interface_type = 'inspect'
 
     @abc.abstractmethod
-    async def inspect_hardware(self, task: TaskManager) -> str:
+    async def inspect_hardware(self, task: Task) -> str:
         """Inspect the node; return the state it goes to (``manageable`` when done)."""
 
 
@@ -415,19 +421,19 @@ class Unsupported(BaseInterface):
     """An interface type the node does not support (upstream's ``no-raid``, ``no-inspect``):
     validate says so, and it offers no steps."""
 
-    async def validate(self, task: TaskManager) -> None:
+    async def validate(self, task: Task) -> None:
         raise exception.UnsupportedDriverExtension(driver=task.node.driver,
                                                    extension=self.interface_type)
 
 
-def get_interface(task: TaskManager, interface_type: str) -> BaseInterface | None:
+def get_interface(task: Task, interface_type: str) -> BaseInterface | None:
     """The node's interface of ``interface_type`` (steps name interfaces by type), or None
     when the node does not support that type."""
     iface = getattr(task.driver, interface_type, None)
     return None if isinstance(iface, Unsupported) else iface
 
 
-async def execute_step(task: TaskManager, step: dict[str, Any], kind: str) -> str | None:
+async def execute_step(task: Task, step: dict[str, Any], kind: str) -> str | None:
     """Run a ``kind`` ('clean' or 'deploy') step on the node's interface it names."""
     iface = get_interface(task, step['interface'])
     if iface is None:
@@ -439,5 +445,5 @@ async def execute_step(task: TaskManager, step: dict[str, Any], kind: str) -> st
 class StorageInterface(BaseInterface):
     interface_type = 'storage'
 
-    def should_write_image(self, task: TaskManager) -> bool:
+    def should_write_image(self, task: Task) -> bool:
         return True

@@ -105,6 +105,12 @@ class DriverFactory:
             result[hw_name] = per_type
         return result
 
+    async def close(self) -> None:
+        """Close every loaded interface (the conductor stops)."""
+        for loaded in self.interfaces.values():
+            for interface in loaded.values():
+                await interface.close()
+
     def get_driver(self, node) -> Driver:
         hw_ifaces = self.hardware_interfaces.get(node.driver)
         if hw_ifaces is None:

@@ -14,13 +14,22 @@ Version history:
   1.49). Capped below 1.2 (``[DEFAULT]rpc_version_cap`` during a rolling upgrade) the
   heartbeat goes out as 1.0 without them, which a 1.0/1.1 conductor accepts; such a conductor
   then checks an https agent with ``[agent]verify_ca``.
+* 1.3 - Cast run_intent replaces do_node_deploy, do_node_tear_down, do_provisioning_action and
+  change_node_power_state (all four started the node's accepted intent and ignored their
+  arguments); the conductor still serves the four old names for APIs not yet upgraded, and
+  capped below 1.3 this client sends them. get_node_with_token and continue_node_deploy are
+  gone: no API version ever called them. Every message carries the request context
+  (oslo.context's ``to_dict()``, without the token); a 1.2 conductor ignores it.
 
-Compatibility rule: a method whose arguments grow gets the new version only if
-``can_send_version`` allows it, and otherwise sends its previous version's arguments.
+Compatibility rule: a method whose arguments grow, or that replaces another, is sent in its
+new form only if ``can_send_version`` allows it, and otherwise in its previous form. Each
+method's kind and version are declared on the conductor's manager (``@rpc.cast`` /
+``@rpc.call``, ``conductor/manager.py``); the API may not import the conductor, so a test
+checks that this client sends each one as declared (tests/unit/common/test_rpc_surface.py).
 
 Casts carry no result or error back, so the API records each accepted request on the node first
-(``intent``, see ``conductor/intents.py``) and only then casts; the conductor treats the database
-record as the truth, which makes a duplicated cast harmless and a lost one recoverable.
+(``intent``, see ``conductor/intent_runner.py``) and only then casts; the conductor treats the
+database record as the truth, which makes a duplicated cast harmless and a lost one recoverable.
 """
 from __future__ import annotations
 
@@ -29,10 +38,15 @@ from typing import Any
 
 from oslo_config import cfg
 
-from ironic_lite.common import exception, rpc
+from ironic_lite.common import exception, intent_acceptance, rpc
 from ironic_lite.common.hash_ring import HashRingManager
 
-RPC_API_VERSION = '1.2'
+RPC_API_VERSION = '1.3'
+
+# The cast each intent was started with before 1.3 (what a 1.2 conductor expects).
+_PRE_1_3_CASTS = {'deploy': 'do_node_deploy', 'rebuild': 'do_node_deploy',
+                  'delete': 'do_node_tear_down',
+                  intent_acceptance.POWER: 'change_node_power_state'}
 
 
 class ConductorAPI:
@@ -53,23 +67,22 @@ class ConductorAPI:
         return await self.client.call(host, version, method, node_id=node.uuid, **kwargs)
 
     # -- casts (accepted intent recorded by the caller first) --------------------------------
-    async def do_node_deploy(self, node, rebuild: bool = False) -> None:
-        """The configdrive travels in the node's intent record, not in the message."""
-        await self._cast(node, 'do_node_deploy', rebuild=rebuild)
-
-    async def do_node_tear_down(self, node) -> None:
-        await self._cast(node, 'do_node_tear_down')
-
-    async def do_provisioning_action(self, node, action: str) -> None:
-        await self._cast(node, 'do_provisioning_action', action=action)
-
-    async def change_node_power_state(self, node, new_state: str,
-                                      timeout: int | None = None) -> None:
-        await self._cast(node, 'change_node_power_state', new_state=new_state,
-                         timeout=timeout)
-
-    async def continue_node_deploy(self, node) -> None:
-        await self._cast(node, 'continue_node_deploy')
+    async def run_intent(self, node) -> None:
+        """Start the intent recorded on ``node`` (its arguments, the configdrive too, travel in
+        the record, not in the message)."""
+        if self.client.can_send_version('1.3'):
+            await self._cast(node, 'run_intent', '1.3')
+            return
+        intent, args = node.intent, node.intent_args or {}
+        method = _PRE_1_3_CASTS.get(intent, 'do_provisioning_action')
+        kwargs: dict[str, Any] = {
+            'do_node_deploy': {'rebuild': intent == 'rebuild'},
+            'do_node_tear_down': {},
+            'change_node_power_state': {'new_state': args.get('power_state'),
+                                        'timeout': args.get('timeout')},
+            'do_provisioning_action': {'action': intent},
+        }[method]
+        await self._cast(node, method, '1.0', **kwargs)
 
     async def vendor_passthru(self, node, driver_method: str, http_method: str,
                               info: dict) -> None:
@@ -102,9 +115,6 @@ class ConductorAPI:
     # -- calls ---------------------------------------------------------------------------
     async def validate_driver_interfaces(self, node) -> dict:
         return await self._call(node, 'validate_driver_interfaces')
-
-    async def get_node_with_token(self, node) -> dict:
-        return await self._call(node, 'get_node_with_token')
 
     async def get_driver_properties(self, host: str, driver_name: str) -> dict:
         return await self.client.call(host, '1.0', 'get_driver_properties',

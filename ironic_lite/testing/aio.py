@@ -81,12 +81,21 @@ class AioDaemon:
                   timeout: float = 30) -> dict:
         """The node once ``predicate(node)`` holds; fails with the daemon's log tail after
         ``timeout`` seconds."""
-        def check() -> dict | None:
-            node = self.node(ident)
-            return node if predicate(node) else None
+        return wait_node(self.node, ident, predicate, what, timeout=timeout,
+                         explain=self.daemon.log_tail)
 
-        try:
-            return processes.wait_for(check, timeout=timeout, interval=0.1,
-                                      what=f'node {ident}: {what}')
-        except TimeoutError as e:
-            raise TimeoutError(f'{e}\n{self.daemon.log_tail()}') from None
+
+def wait_node(get_node: Callable[[str], dict], ident: str, predicate: Callable[[dict], bool],
+              what: str, *, timeout: float, explain: Callable[[], str],
+              interval: float = 0.1) -> dict:
+    """Poll ``get_node(ident)`` until ``predicate(node)`` holds and return that node; after
+    ``timeout`` seconds fail with what ``explain()`` says (a log tail, a console...)."""
+    def check() -> dict | None:
+        node = get_node(ident)
+        return node if predicate(node) else None
+
+    try:
+        return processes.wait_for(check, timeout=timeout, interval=interval,
+                                  what=f'node {ident}: {what}')
+    except TimeoutError as e:
+        raise TimeoutError(f'{e}\n{explain()}') from None

@@ -14,7 +14,7 @@ from oslo_config import fixture as config_fixture
 
 from ironic_lite.api import limits
 from ironic_lite.api.app import create_app
-from ironic_lite.common import rpc
+from ironic_lite.common import request_context, rpc
 from ironic_lite.conductor import periodics
 from ironic_lite.conductor.service import ConductorService
 from ironic_lite.conf import CONF, default
@@ -46,6 +46,7 @@ class Harness:
             except Exception:  # noqa: BLE001 - already registered by an earlier harness
                 pass
         CONF([], project='ironic_lite', default_config_files=[])
+        request_context.install_logging()
         self.fixture.config(host=self.host, rpc_transport='none',
                             **default.EMBEDDED_DRIVER_DEFAULTS)
         self.fixture.config(connection=self.db_url, group='database')

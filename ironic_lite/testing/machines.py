@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from ironic_lite.testing import cli, processes, services
+from ironic_lite.testing import aio, cli, processes, services
 from ironic_lite.testing.netns import ProvisioningNetwork, dnsmasq_argv
 
 HEADERS = {'X-OpenStack-Ironic-API-Version': 'latest', 'X-Auth-Token': 'notused',
@@ -195,14 +195,8 @@ class MachineLab:
 
     def wait_node(self, ident: str, predicate: Callable[[dict], bool], what: str,
                   timeout: float = 300) -> dict:
-        def check() -> dict | None:
-            node = self.node(ident)
-            return node if predicate(node) else None
-        try:
-            return processes.wait_for(check, timeout=timeout, interval=0.5,
-                                      what=f'node {ident}: {what}')
-        except TimeoutError as e:
-            raise TimeoutError(f'{e}\n{self.diagnostics(ident)}') from None
+        return aio.wait_node(self.node, ident, predicate, what, timeout=timeout, interval=0.5,
+                             explain=lambda: self.diagnostics(ident))
 
     def cli(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         proc = cli.openstack_baremetal(self.url, *args, timeout=timeout,

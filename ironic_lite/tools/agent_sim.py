@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -57,29 +56,16 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from ironic_lite.tools import agent_sim_image
 from ironic_lite.tools import agent_sim_tls as tls
+from ironic_lite.tools.agent_sim_image import CommandError
 
 LOG = logging.getLogger(__name__)
 
 AGENT_VERSION = '13.0.0'
 API_VERSION_HEADER = 'X-OpenStack-Ironic-API-Version'
 AGENT_TOKEN_VERSION = (1, 62)   # the first API version whose lookup hands out a token
-_QCOW2_MAGIC = b'QFI\xfb'
-_CHUNK = 1024 * 1024
 _ASYNC_COMMANDS = ('prepare_image', 'power_off')
-
-
-class CommandError(Exception):
-    """A failed command, reported in IPA's ``command_error`` shape."""
-
-    def __init__(self, type_: str, message: str, details: str, code: int = 500):
-        super().__init__(details)
-        self.payload = {'type': type_, 'code': code, 'message': message, 'details': details}
-
-
-def _unlink(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
 
 
 def _fault(status: int, text: str) -> web.Response:
@@ -341,85 +327,18 @@ class SimAgent:
     # -- commands -------------------------------------------------------------------------
     async def _prepare_image(self, params: dict) -> dict:
         info = params.get('image_info') or {}
-        image_id, urls = info.get('id'), info.get('urls') or []
-        if not urls:
-            raise CommandError('InvalidCommandParamsError', 'Invalid command parameters',
-                               'image_info has no urls')
-        algo, expected = info.get('os_hash_algo'), info.get('os_hash_value')
-        if not (algo and expected) and info.get('checksum'):
-            algo, expected = 'md5', info['checksum']
-        if not (algo and expected):
-            raise CommandError('InvalidCommandParamsError', 'Invalid command parameters',
-                               f'image {image_id} has no checksum to verify')
-        tmp = f'{self.disk_path}.download'
-        try:
-            actual = await self._download(urls[0], tmp, algo)
-            if actual != expected.lower():
-                raise CommandError(
-                    'ImageChecksumError', 'Error verifying image checksum',
-                    f'Image failed to verify against checksum. location: {urls[0]}; image '
-                    f'ID: {image_id}; image checksum: {actual}; verification checksum: '
-                    f'{expected}')
-            if await asyncio.to_thread(self._read_magic, tmp) == _QCOW2_MAGIC:
-                await self._convert(tmp, self.disk_path)
-            else:
-                await asyncio.to_thread(os.replace, tmp, self.disk_path)
-            size = await asyncio.to_thread(os.path.getsize, self.disk_path)
-            if self.disk_size is not None and size > self.disk_size:
-                raise CommandError('ImageWriteError', 'Error writing image to device',
-                                   f'image {image_id} ({size} bytes) does not fit the '
-                                   f'{self.disk_size} byte disk')
-        finally:
-            await asyncio.to_thread(_unlink, tmp)
+        await agent_sim_image.write_image(self._session, info, self.disk_path, self.disk_size)
         if params.get('configdrive'):
             await asyncio.to_thread(self._write_text, f'{self.disk_path}.configdrive',
                                     str(params['configdrive']))
         self.images_written += 1
-        return {'result': f'prepare_image: image ({image_id}) written to device '
+        return {'result': f'prepare_image: image ({info.get("id")}) written to device '
                           f'{self.disk_path} '}
-
-    async def _download(self, url: str, dest: str, algo: str) -> str:
-        try:
-            hasher = hashlib.new(algo, usedforsecurity=False)
-        except ValueError:
-            raise CommandError('InvalidCommandParamsError', 'Invalid command parameters',
-                               f'unsupported checksum algorithm {algo!r}') from None
-        try:
-            async with self._session.get(url, headers={}) as resp:
-                if resp.status != 200:
-                    raise CommandError('ImageDownloadError', 'Error downloading image',
-                                       f'Download of {url} failed: HTTP {resp.status}')
-                f = await asyncio.to_thread(open, dest, 'wb')
-                try:
-                    async for chunk in resp.content.iter_chunked(_CHUNK):
-                        hasher.update(chunk)
-                        await asyncio.to_thread(f.write, chunk)
-                finally:
-                    await asyncio.to_thread(f.close)
-        except aiohttp.ClientError as e:
-            raise CommandError('ImageDownloadError', 'Error downloading image',
-                               f'Download of {url} failed: {e}') from e
-        return hasher.hexdigest()
-
-    async def _convert(self, source: str, dest: str) -> None:
-        proc = await asyncio.create_subprocess_exec(
-            'qemu-img', 'convert', '-f', 'qcow2', '-O', 'raw', source, dest,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-        _, err = await proc.communicate()
-        if proc.returncode != 0:
-            raise CommandError('ImageWriteError', 'Error writing image to device',
-                               f'qemu-img convert failed: {err.decode(errors="replace")}')
-
-    @staticmethod
-    def _read_magic(path: str) -> bytes:
-        with open(path, 'rb') as f:
-            return f.read(4)
 
     @staticmethod
     def _write_text(path: str, text: str) -> None:
         with open(path, 'w') as f:
             f.write(text)
-
     async def _sync(self, params: dict) -> None:
         await asyncio.to_thread(os.sync)
         return None

@@ -208,20 +208,37 @@ def _raise_fd_limit(needed: int) -> None:
         pass  # binding then fails with a clear EMFILE
 
 
-def _load_specs(path: str) -> tuple[str | None, list[BmcSpec]]:
-    """A JSON (or, with PyYAML installed, YAML) file: a list of BMCs, or
-    ``{"address": ..., "bmcs": [{"port": 6230, "username": ..., "password": ...,
-    "power": "off", "boot_device": "network", "persistent": false}, ...]}``."""
+def load_document(path: str) -> Any:
+    """A JSON (or, with PyYAML installed, YAML) file describing BMCs or machines."""
     with open(path, encoding='utf-8') as f:
         if path.endswith(('.yaml', '.yml')):
             import yaml
-            doc = yaml.safe_load(f)
-        else:
-            doc = json.load(f)
+            return yaml.safe_load(f)
+        return json.load(f)
+
+
+def _load_specs(path: str) -> tuple[str | None, list[BmcSpec]]:
+    """A list of BMCs, or ``{"address": ..., "bmcs": [{"port": 6230, "username": ...,
+    "password": ..., "power": "off", "boot_device": "network", "persistent": false}, ...]}``."""
+    doc = load_document(path)
     address = None
     if isinstance(doc, dict):
         address, doc = doc.get('address'), doc.get('bmcs', [])
     return address, [BmcSpec(**entry) for entry in doc]
+
+
+def serve(fleet: FakeBmcFleet) -> int:
+    """The commands' serving loop: print the fleet's READY line, serve until SIGTERM or
+    SIGINT, then stop the fleet (a subclass's ``stop`` also powers its machines off)."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        print(fleet.ready_line(), flush=True)
+        stop.wait()
+    finally:
+        fleet.stop()
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -254,9 +271,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         ports = parse_ports(args.port_range) if args.port_range else [0] * args.count
         specs = [BmcSpec(port=p, username=args.user, password=args.password, power=args.power)
                  for p in ports]
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     soft_off = args.soft_off_delay if args.soft_off_delay >= 0 else None
     try:
         fleet = FakeBmcFleet(address or '127.0.0.1', specs=specs, soft_off_delay=soft_off,
@@ -264,12 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as e:
         print(f'ironic-lite-fakebmc: {e}', file=sys.stderr)
         return 1
-    try:
-        print(fleet.ready_line(), flush=True)
-        stop.wait()
-    finally:
-        fleet.stop()
-    return 0
+    return serve(fleet)
 
 
 if __name__ == '__main__':

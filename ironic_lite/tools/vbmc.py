@@ -26,16 +26,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
-import signal
 import socket
 import sys
-import threading
 from collections.abc import Sequence
 from typing import Any
 
-from ironic_lite.tools.fakebmc import FakeBmcFleet
+from ironic_lite.tools.fakebmc import FakeBmcFleet, load_document, serve
 from ironic_lite.tools.fakebmc_bmc import BmcSpec, FakeBmc
 from ironic_lite.tools.vbmc_machine import (
     MachineError,
@@ -136,12 +133,7 @@ class VirtualBmcFleet(FakeBmcFleet):
 
 
 def _load(path: str) -> tuple[dict[str, Any], list[MachineSpec]]:
-    with open(path, encoding='utf-8') as f:
-        if path.endswith(('.yaml', '.yml')):
-            import yaml
-            doc = yaml.safe_load(f)
-        else:
-            doc = json.load(f)
+    doc = load_document(path)
     if isinstance(doc, list):
         doc = {'machines': doc}
     fields = {f.name for f in dataclasses.fields(MachineSpec)}
@@ -192,15 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, TypeError, MachineError) as e:
         print(f'ironic-lite-vbmc: {e}', file=sys.stderr)
         return 1
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    try:
-        print(fleet.ready_line(), flush=True)
-        stop.wait()
-    finally:
-        fleet.stop()
-    return 0
+    return serve(fleet)
 
 
 if __name__ == '__main__':

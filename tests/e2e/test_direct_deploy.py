@@ -14,31 +14,14 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import uuid
 
-import pytest
-
-from ironic_lite.testing import machines, ramdisks
 from ironic_lite.testing.machines import GiB, MachineLab
-from tests.conftest import require
-from tests.e2e.test_iscsi_deploy import INSTANCE_LINE, _config_drive
+from tests.e2e.steps import INSTANCE_LINE, enroll, nova_deploy
 
 MACS = {'ipa0': '52:54:00:e2:a0:01', 'ipa1': '52:54:00:e2:a0:02'}
 
 
-@pytest.fixture(scope='module')
-def ipa():
-    require(machines.tools_ok() and ramdisks.tools_ok() and ramdisks.debootstrap_ok(),
-            'root, qemu-system-x86, ipxe-qemu, dnsmasq, debootstrap, zstd')
-    ramdisk, image = ramdisks.build('ipa-ramdisk'), ramdisks.build('instance-image')
-    with open(os.path.join(image, 'build-id')) as f:
-        build_id = f.read().strip()
-    return {'kernel': os.path.join(ramdisk, 'vmlinuz'),
-            'ramdisk': os.path.join(ramdisk, 'initramfs'),
-            'image': os.path.join(image, 'disk.img'), 'build_id': build_id}
-
-
-def test_two_machines_from_one_cached_qcow2_download(ipa, tmp_path):
+def test_two_machines_from_one_cached_qcow2_download(ipa_ramdisk, whole_disk_image, tmp_path):
     lab = MachineLab(str(tmp_path / 'lab'), list(MACS.items()), memory=2048,
                      disk_size=5 * GiB, options={
                          'api': {'ramdisk_heartbeat_timeout': 20},
@@ -47,27 +30,19 @@ def test_two_machines_from_one_cached_qcow2_download(ipa, tmp_path):
     with lab:
         qcow2 = os.path.join(lab.dirs['httpboot'], 'images', 'instance.qcow2')
         os.makedirs(os.path.dirname(qcow2))
-        subprocess.run(['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', ipa['image'], qcow2],
-                       check=True)
+        subprocess.run(['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2',
+                        whole_disk_image.image, qcow2], check=True)
         with open(qcow2, 'rb') as f:
             md5 = hashlib.md5(f.read()).hexdigest()  # noqa: S324 - Ironic's image_checksum
         source = f'{lab.http_url}/images/instance.qcow2'
-        kernel = lab.image(ipa['kernel'], 'ipa.vmlinuz')
-        ramdisk = lab.image(ipa['ramdisk'], 'ipa.initramfs')
         for name in MACS:
-            lab.enroll(name, deploy_interface='direct', deploy_kernel=kernel,
-                       deploy_ramdisk=ramdisk)
-            instance_uuid = str(uuid.uuid4())
-            lab.cli('node', 'set', name, '--instance-uuid', instance_uuid,
-                    '--instance-info', f'image_source={source}',
-                    '--instance-info', f'image_checksum={md5}')
-            lab.cli('node', 'deploy', name, '--config-drive',
-                    _config_drive(tmp_path / f'cd-{name}', instance_uuid),
-                    '--wait', '1200', timeout=1260)
+            enroll(lab, name, 'direct', ipa_ramdisk)
+            instance_uuid = nova_deploy(lab, name, tmp_path, wait=1200, image_source=source,
+                                        image_checksum=md5)
             node = lab.node(name)
             assert node['provision_state'] == 'active', lab.diagnostics(name)
             line = lab.wait_console(name, INSTANCE_LINE, timeout=300)
-            assert line == (f"{INSTANCE_LINE} build={ipa['build_id']} "
+            assert line == (f'{INSTANCE_LINE} build={whole_disk_image.build_id} '
                             f'instance={instance_uuid}'), lab.diagnostics(name)
             # the real agent heartbeated (its version), the machine runs the instance
             assert node['driver_internal_info'].get('agent_version') == '13.0.0'

@@ -10,74 +10,40 @@ Debian kernel, busybox, tgtd), which exports its disk over iSCSI and posts
 qemu-img over libiscsi, sends ``done`` and reboots the machine from its disk; the deployed
 image prints its build id and the instance UUID it read from the config drive. Needs root and
 Debian qemu-system-x86, ipxe-qemu, dnsmasq-base, tgt, qemu-block-extra, genisoimage, syslinux,
-mtools (tools/ensure-services.sh): skipped without them, failed in CI.
+mtools (tools/ensure-services.sh): skipped without them, failed in CI (tests/e2e/conftest.py).
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-import uuid
 
-import pytest
-
-from ironic_lite.testing import iscsi, machines, ramdisks
+from ironic_lite.testing import ramdisks
 from ironic_lite.testing.machines import MachineLab
-from tests.conftest import require
+from tests.e2e.steps import INSTANCE_LINE, Built, enroll, nova_deploy
 
 MAC = '52:54:00:e2:e0:01'
-INSTANCE_LINE = 'IRONIC-LITE-INSTANCE'
 
 
-@pytest.fixture(scope='module')
-def artifacts():
-    require(machines.tools_ok() and ramdisks.tools_ok() and iscsi.tools_ok(),
-            'root, qemu-system-x86, ipxe-qemu, dnsmasq, tgt, qemu-block-extra')
-    ramdisk, image = ramdisks.build('iscsi-ramdisk'), ramdisks.build('instance-image')
-    with open(os.path.join(image, 'build-id')) as f:
-        build_id = f.read().strip()
-    return {'kernel': os.path.join(ramdisk, 'vmlinuz'),
-            'ramdisk': os.path.join(ramdisk, 'initramfs'),
-            'image': os.path.join(image, 'disk.img'), 'build_id': build_id}
-
-
-def _config_drive(path, instance_uuid: str) -> str:
-    latest = path / 'openstack' / 'latest'
-    latest.mkdir(parents=True)
-    (latest / 'meta_data.json').write_text(json.dumps(
-        {'uuid': instance_uuid, 'name': 'e2e', 'hostname': 'e2e'}))
-    return str(path)
-
-
-def test_iscsi_whole_disk_image_boots_and_names_itself(artifacts, tmp_path):
+def test_iscsi_whole_disk_image_boots_and_names_itself(iscsi_ramdisk, whole_disk_image,
+                                                       tmp_path):
     with MachineLab(str(tmp_path / 'lab'), [('m0', MAC)]) as lab:
-        kernel = lab.image(artifacts['kernel'], 'iscsi.vmlinuz')
-        ramdisk = lab.image(artifacts['ramdisk'], 'iscsi.initramfs')
-        image = lab.image(artifacts['image'], 'instance.img')
-        lab.enroll('m0', deploy_interface='iscsi', deploy_kernel=kernel,
-                   deploy_ramdisk=ramdisk)
-        instance_uuid = str(uuid.uuid4())
-        # What Nova's driver does: instance_info + instance_uuid, validate, deploy with a
-        # config drive, wait for active.
-        lab.cli('node', 'set', 'm0', '--instance-uuid', instance_uuid,
-                '--instance-info', f'image_source={image}', '--instance-info', 'root_gb=1')
-        validation = {v['Interface']: v['Result'] for v in json.loads(
-            lab.cli('node', 'validate', 'm0', '-f', 'json').stdout)}
-        assert validation['power'] and validation['deploy'] and validation['boot'], validation
-        lab.cli('node', 'deploy', 'm0', '--config-drive',
-                _config_drive(tmp_path / 'configdrive', instance_uuid), '--wait', '900',
-                timeout=960)
+        enroll(lab, 'm0', 'iscsi', iscsi_ramdisk)
+        image = lab.image(whole_disk_image.image, 'instance.img')
+        instance_uuid = nova_deploy(lab, 'm0', tmp_path, validate=True, image_source=image,
+                                    root_gb='1')
         node = lab.node('m0')
         assert node['provision_state'] == 'active' and node['last_error'] is None
         assert node['power_state'] == 'power on'     # it was recorded as off before the fix
         # The ramdisk did its part on the machine, then the machine booted its disk.
         console = lab.console('m0')
         assert 'ironic-lite-ramdisk: got: done' in console, lab.diagnostics('m0')
+        # a whole-disk image brings its boot loader: none installed, no second callback
+        assert 'pass_bootloader_install_info' not in console, lab.diagnostics('m0')
         line = lab.wait_console('m0', INSTANCE_LINE)
-        assert line == (f"{INSTANCE_LINE} build={artifacts['build_id']} "
+        assert line == (f'{INSTANCE_LINE} build={whole_disk_image.build_id} '
                         f'instance={instance_uuid}'), lab.diagnostics('m0')
         # Undeploy: available and powered off.
         lab.cli('node', 'undeploy', 'm0', '--wait', '300', timeout=360)
@@ -99,19 +65,19 @@ def _variant(src: str, dest: str, build_id: str) -> None:
         subprocess.run(['mcopy', '-o', '-i', part, f.name, '::syslinux.cfg'], check=True)
 
 
-def test_silent_ramdisk_fails_then_a_changed_image_at_the_same_url_boots(artifacts, tmp_path):
+def test_silent_ramdisk_fails_then_a_changed_image_at_the_same_url_boots(
+        iscsi_ramdisk, whole_disk_image, tmp_path):
     """A deploy ramdisk that never calls back (the tiny one: it powers off) ends in ``deploy
     failed`` after ``deploy_callback_timeout`` with the machine off. Then the image behind the
     same URL changes and a redeploy with the real ramdisk boots the NEW image: the master copy
     cached by the failed deploy must not be written (the seed notes' stale-cache trap)."""
     tiny = ramdisks.build('tiny')
+    silent = Built(kernel=os.path.join(tiny, 'vmlinuz'), ramdisk=os.path.join(tiny, 'initramfs'))
     lab = MachineLab(str(tmp_path / 'lab'), [('m1', MAC)],
                      options={'conductor': {'deploy_callback_timeout': 45}})
     with lab:
-        image = lab.image(artifacts['image'], 'instance.img')
-        lab.enroll('m1', deploy_interface='iscsi',
-                   deploy_kernel=lab.image(os.path.join(tiny, 'vmlinuz'), 'tiny.vmlinuz'),
-                   deploy_ramdisk=lab.image(os.path.join(tiny, 'initramfs'), 'tiny.initramfs'))
+        image = lab.image(whole_disk_image.image, 'instance.img')
+        enroll(lab, 'm1', 'iscsi', silent)
         lab.cli('node', 'set', 'm1', '--instance-info', f'image_source={image}')
         lab.cli('node', 'deploy', 'm1')
         node = lab.wait_node('m1', lambda n: n['provision_state'] == 'deploy failed'
@@ -121,10 +87,10 @@ def test_silent_ramdisk_fails_then_a_changed_image_at_the_same_url_boots(artifac
         assert node['power_state'] == 'power off'
         assert 'IRONIC-LITE-TINY up' in lab.console('m1')    # it did boot the silent ramdisk
 
-        _variant(artifacts['image'], image[len('file://'):], 'changed0001')
+        _variant(whole_disk_image.image, image[len('file://'):], 'changed0001')
         lab.cli('node', 'set', 'm1',
-                '--driver-info', f"deploy_kernel={lab.image(artifacts['kernel'])}",
-                '--driver-info', f"deploy_ramdisk={lab.image(artifacts['ramdisk'])}")
+                '--driver-info', f'deploy_kernel={lab.image(iscsi_ramdisk.kernel)}',
+                '--driver-info', f'deploy_ramdisk={lab.image(iscsi_ramdisk.ramdisk)}')
         offset = len(lab.console('m1'))
         lab.cli('node', 'deploy', 'm1', '--wait', '900', timeout=960)
         line = lab.wait_console('m1', INSTANCE_LINE, after=offset)

@@ -52,6 +52,24 @@ async def get_node(h, ident: str, headers: dict | None = None) -> dict[str, Any]
     return await ok(await h.request('GET', f'/v1/nodes/{ident}', headers=headers))
 
 
+def patch_op(op: str, path: str, value: Any = None) -> dict[str, Any]:
+    """One JSON-patch operation (``remove`` carries no value)."""
+    out = {'op': op, 'path': path}
+    if op != 'remove':
+        out['value'] = value
+    return out
+
+
+async def patch_node(h, ident: str, *ops: dict[str, Any], status: int = 200,
+                     headers: dict | None = None, query: str = '') -> dict[str, Any]:
+    """PATCH a node with ``ops``; the node on 200, else the checked fault of ``status``."""
+    resp = await h.request('PATCH', f'/v1/nodes/{ident}{query}', json=list(ops),
+                           headers=headers)
+    if status != 200:
+        return await fault(resp, status)
+    return await ok(resp)
+
+
 async def provision(h, ident: str, target: str, **body: Any):
     return await h.request('PUT', f'/v1/nodes/{ident}/states/provision',
                            json={'target': target, **body})

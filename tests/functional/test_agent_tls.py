@@ -178,9 +178,11 @@ async def test_rpc_heartbeat_compat_with_an_older_conductor(sqlite_url, cap):
     harness = await Harness(sqlite_url, rpc_version_cap=cap, **{
         'conductor.node_locked_retry_interval': 0.01}).start()
     try:
-        harness.service.manager.RPC_API_VERSION = '1.1'   # the not yet upgraded conductor
+        if cap is not None:  # capped, even the casts that provision the node suit it
+            harness.service.manager.RPC_API_VERSION = '1.1'
         mac = next(_macs)
         node = await api.waiting_node(harness, mac)
+        harness.service.manager.RPC_API_VERSION = '1.1'   # the not yet upgraded conductor
         token = (await api.ok(await harness.request(
             'GET', f'/v1/lookup?addresses={mac}')))['config']['agent_token']
         resp = await harness.request('POST', f"/v1/heartbeat/{node['uuid']}", json={

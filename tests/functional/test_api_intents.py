@@ -6,7 +6,7 @@ import datetime
 import pytest
 
 from ironic_lite.api import keys
-from ironic_lite.common import intents
+from ironic_lite.common import intent_acceptance
 from ironic_lite.db import models
 from ironic_lite.drivers.modules import fake
 from ironic_lite.testing.harness import Harness
@@ -31,8 +31,8 @@ def deploys(monkeypatch):
 async def _accept_without_cast(h, ident, intent, args=None, age=LONG_AGO):
     """What the API does before casting — then the cast is lost."""
     node = await h.db.get_node(ident)
-    values, expected = intents.acceptance(node, intent, args or {},
-                                          now=models.utcnow() - age)
+    values, expected = intent_acceptance.acceptance(node, intent, args or {},
+                                                    now=models.utcnow() - age)
     return await h.db.update_node(node.id, values, expected)
 
 
@@ -118,10 +118,10 @@ async def test_duplicate_cast_deploys_once(harness, deploys):
     node = await api.available_node(harness)
     stored = await _accept_without_cast(harness, node['uuid'], 'deploy')
     rpcapi = harness.client.app[keys.RPCAPI]
-    await rpcapi.do_node_deploy(stored)
-    await rpcapi.do_node_deploy(stored)
+    await rpcapi.run_intent(stored)
+    await rpcapi.run_intent(stored)
     await harness.drain()
-    await rpcapi.do_node_deploy(stored)  # a very late duplicate
+    await rpcapi.run_intent(stored)  # a very late duplicate
     await harness.drain()
     assert (await api.get_node(harness, node['uuid']))['provision_state'] == 'active'
     assert deploys == [node['uuid']]
@@ -131,10 +131,10 @@ async def test_duplicate_manager_calls_deploy_once(harness, deploys):
     node = await api.available_node(harness)
     await _accept_without_cast(harness, node['uuid'], 'deploy')
     manager = harness.service.manager
-    await asyncio.gather(manager.do_node_deploy({}, node['uuid']),
-                         manager.do_node_deploy({}, node['uuid']))
+    await asyncio.gather(manager.run_intent({}, node['uuid']),
+                         manager.run_intent({}, node['uuid']))
     await harness.drain()
-    await manager.do_node_deploy({}, node['uuid'])
+    await manager.run_intent({}, node['uuid'])
     await harness.drain()
     n = await api.get_node(harness, node['uuid'])
     assert n['provision_state'] == 'active'

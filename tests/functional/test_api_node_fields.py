@@ -1,44 +1,20 @@
-"""Node fields, list filters and JSON-patch rules up to API 1.68, each gated by its version.
+"""Node fields, list filters, validation and port fields up to API 1.68, each gated by its
+version (PATCH rules and provision request fields: ``test_api_node_updates.py``).
 
-Driven through the harness (real API + conductor in the test's loop, SQLite). The only stub is
-in ``test_failed_cast_after_recorded_intent_is_202``: a broker outage cannot be forced inside
-one process, so the RPC client's cast is replaced by one that raises what oslo.messaging raises.
+Driven through the harness (real API + conductor in the test's loop, SQLite).
 """
-import base64
-import datetime
-import gzip
-import io
-import json
 import uuid
 
-import pycdlib
 import pytest
 
-from ironic_lite.common import rpc
 from ironic_lite.db import models
-from ironic_lite.testing.harness import Harness
 from tests.functional import api_helpers as api
-from tests.functional.api_helpers import fault, ok, ver
-
-
-async def _patch(h, ident, *ops, status=200, headers=None, query=''):
-    resp = await h.request('PATCH', f'/v1/nodes/{ident}{query}', json=list(ops),
-                           headers=headers)
-    if status != 200:
-        return await fault(resp, status)
-    return await ok(resp)
+from tests.functional.api_helpers import fault, ok, patch_node, patch_op, ver
 
 
 async def _uuids(h, query, headers=None):
     body = await ok(await h.request('GET', f'/v1/nodes?{query}', headers=headers))
     return sorted(n['uuid'] for n in body['nodes'])
-
-
-def _op(op, path, value=None):
-    out = {'op': op, 'path': path}
-    if op != 'remove':
-        out['value'] = value
-    return out
 
 
 # -- version headers ---------------------------------------------------------------------
@@ -103,7 +79,7 @@ async def test_create_and_patch_with_a_field_above_the_version_is_406(harness, f
                                  json={'driver': 'fake-hardware', field: value})
     await fault(resp, 406)
     node = await api.create_node(harness)
-    await _patch(harness, node['uuid'], _op('add', f'/{field}', value), status=406,
+    await patch_node(harness, node['uuid'], patch_op('add', f'/{field}', value), status=406,
                  headers=below)
 
 
@@ -113,7 +89,7 @@ async def test_allocation_and_chassis_uuid_are_shown(harness):
     alloc = await harness.db.create_resource(models.Allocation, {
         'uuid': str(uuid.uuid4()), 'node_id': node_id, 'state': 'active'})
     chassis = await harness.db.create_resource(models.Chassis, {'uuid': str(uuid.uuid4())})
-    await _patch(harness, node['uuid'], _op('add', '/chassis_uuid', chassis.uuid))
+    await patch_node(harness, node['uuid'], patch_op('add', '/chassis_uuid', chassis.uuid))
     shown = await api.get_node(harness, node['uuid'])
     assert shown['allocation_uuid'] == alloc.uuid
     assert shown['chassis_uuid'] == chassis.uuid
@@ -122,11 +98,11 @@ async def test_allocation_and_chassis_uuid_are_shown(harness):
     assert await _uuids(harness, f'chassis_uuid={chassis.uuid}') == [node['uuid']]
     assert await _uuids(harness, f'chassis_uuid={uuid.uuid4()}') == []
     # removing chassis_uuid needs 1.25
-    await _patch(harness, node['uuid'], _op('remove', '/chassis_uuid'), status=406,
+    await patch_node(harness, node['uuid'], patch_op('remove', '/chassis_uuid'), status=406,
                  headers=ver('1.24'))
-    assert (await _patch(harness, node['uuid'], _op('remove', '/chassis_uuid')))[
+    assert (await patch_node(harness, node['uuid'], patch_op('remove', '/chassis_uuid')))[
         'chassis_uuid'] is None
-    await _patch(harness, node['uuid'], _op('add', '/chassis_uuid', str(uuid.uuid4())),
+    await patch_node(harness, node['uuid'], patch_op('add', '/chassis_uuid', str(uuid.uuid4())),
                  status=400)
 
 
@@ -228,217 +204,6 @@ async def test_conductor_filter_pages_until_the_page_is_full(harness):
     assert seen == mine
 
 
-# -- PATCH -------------------------------------------------------------------------------
-
-async def test_patch_semantics(harness):
-    node = await api.create_node(harness, driver_info={'ipmi_password': 's3cret', 'a': 1},
-                                 properties={'cpus': 2}, description='d')
-    ident = node['uuid']
-    # add on an existing key replaces it; add into dict fields; nested paths
-    n = await _patch(harness, ident, _op('add', '/properties/cpus', 4),
-                     _op('add', '/properties/memory_mb', 1024),
-                     _op('add', '/instance_info/image_source', 'http://img'),
-                     _op('add', '/extra/a', {'b': 1}), _op('add', '/extra/a/c', 2),
-                     _op('add', '/description', 'new'))
-    assert n['properties'] == {'cpus': 4, 'memory_mb': 1024}
-    assert n['instance_info'] == {'image_source': 'http://img'}
-    assert n['extra'] == {'a': {'b': 1, 'c': 2}}
-    assert n['description'] == 'new'
-    # secrets stay masked in every response
-    assert n['driver_info'] == {'ipmi_password': '******', 'a': 1}
-    n = await _patch(harness, ident, _op('replace', '/driver_info/ipmi_password', 'other'))
-    assert n['driver_info']['ipmi_password'] == '******'
-    assert (await harness.db.get_node(ident)).driver_info['ipmi_password'] == 'other'
-    # null values and removal
-    n = await _patch(harness, ident, _op('replace', '/description', None),
-                     _op('remove', '/properties/cpus'), _op('replace', '/extra', None),
-                     _op('remove', '/instance_info'))
-    assert n['description'] is None and n['properties'] == {'memory_mb': 1024}
-    assert n['extra'] == {} and n['instance_info'] == {}
-    # removing something that is not there, bad paths, read-only and unknown fields
-    await _patch(harness, ident, _op('remove', '/extra/missing'), status=400)
-    await _patch(harness, ident, _op('add', '/extra/x/y', 1), status=400)
-    for path in ('/provision_state', '/uuid', '/created_at', '/reservation',
-                 '/driver_internal_info', '/conductor', '/allocation_uuid', '/bogus'):
-        await _patch(harness, ident, _op('replace', path, 'x'), status=400)
-    inner = await _patch(harness, ident, _op('add', '/traits', ['CUSTOM_A']), status=400)
-    assert 'traits' in inner['faultstring']
-
-
-async def test_reassigning_instance_uuid_is_409(harness):
-    node = await api.create_node(harness)
-    first, second = str(uuid.uuid4()), str(uuid.uuid4())
-    await _patch(harness, node['uuid'], _op('add', '/instance_uuid', first))
-    inner = await _patch(harness, node['uuid'], _op('replace', '/instance_uuid', second),
-                         status=409)
-    assert first in inner['faultstring']
-    # clearing it, then setting another one, is fine
-    await _patch(harness, node['uuid'], _op('remove', '/instance_uuid'))
-    n = await _patch(harness, node['uuid'], _op('add', '/instance_uuid', second))
-    assert n['instance_uuid'] == second
-    # an instance lives on one node only
-    other = await api.create_node(harness)
-    await _patch(harness, other['uuid'], _op('add', '/instance_uuid', second), status=409)
-
-
-@pytest.fixture
-async def two_types(sqlite_url):
-    """A conductor offering fake-hardware and ipmi, so a node can change hardware type."""
-    h = await Harness(sqlite_url, **{
-        'enabled_hardware_types': ['fake-hardware', 'ipmi'],
-        'enabled_power_interfaces': ['fake', 'ipmitool'],
-        'enabled_management_interfaces': ['fake', 'ipmitool'],
-        'enabled_boot_interfaces': ['fake', 'pxe'],
-        'enabled_deploy_interfaces': ['fake', 'iscsi']}).start()
-    try:
-        yield h
-    finally:
-        await h.stop()
-
-
-async def test_reset_interfaces_on_driver_change(two_types):
-    h = two_types
-    node = await api.create_node(h, deploy_interface='fake', boot_interface='fake')
-    ident = node['uuid']
-    # only with a driver change, only from 1.45
-    await _patch(h, ident, _op('replace', '/description', 'x'), status=400,
-                 query='?reset_interfaces=true')
-    await _patch(h, ident, _op('replace', '/driver', 'ipmi'), status=406,
-                 query='?reset_interfaces=true', headers=ver('1.44'))
-    # without reset, the fake power interface is not valid for ipmi
-    await _patch(h, ident, _op('replace', '/driver', 'ipmi'), status=400)
-    # with reset, every interface not named in the patch gets ipmi's default
-    n = await _patch(h, ident, _op('replace', '/driver', 'ipmi'),
-                     _op('replace', '/deploy_interface', 'fake'),
-                     query='?reset_interfaces=true')
-    assert n['driver'] == 'ipmi'
-    assert (n['power_interface'], n['management_interface']) == ('ipmitool', 'ipmitool')
-    assert n['boot_interface'] == 'pxe'
-    assert n['deploy_interface'] == 'fake'  # set by the same patch: kept
-
-
-async def test_protected_and_retired_rules(harness):
-    node = await api.available_node(harness)
-    ident = node['uuid']
-    # protected only in active (or rescue); a reason needs the flag
-    await _patch(harness, ident, _op('replace', '/protected', True), status=409)
-    await _patch(harness, ident, _op('add', '/protected_reason', 'x'), status=400)
-    # retired cannot be set while available
-    await _patch(harness, ident, _op('replace', '/retired', True), status=409)
-    await api.move(harness, ident, 'active', 'active')
-    n = await _patch(harness, ident, _op('replace', '/protected', True),
-                     _op('add', '/protected_reason', 'prod db'))
-    assert (n['protected'], n['protected_reason']) == (True, 'prod db')
-    # a protected node refuses undeploy, rebuild and delete (403 as upstream)
-    for target in ('deleted', 'rebuild'):
-        await fault(await api.provision(harness, ident, target), 403)
-    await fault(await harness.request('DELETE', f'/v1/nodes/{ident}'), 403)
-    assert (await harness.db.get_node(ident)).intent is None
-    n = await _patch(harness, ident, _op('replace', '/protected', False))
-    assert (n['protected'], n['protected_reason']) == (False, None)  # reason goes with it
-    # retired: a retired node is torn down but cannot be provided again
-    n = await _patch(harness, ident, _op('replace', '/retired', True),
-                     _op('add', '/retired_reason', 'EOL'))
-    assert (n['retired'], n['retired_reason']) == (True, 'EOL')
-    # tear down of a retired node ends in manageable, never available (as upstream)
-    await api.move(harness, ident, 'deleted', 'manageable')
-    inner = await fault(await api.provision(harness, ident, 'provide'), 400)
-    assert 'retired' in inner['faultstring']
-    n = await _patch(harness, ident, _op('replace', '/retired', False))
-    assert n['retired_reason'] is None
-    await api.move(harness, ident, 'provide', 'available')
-
-
-async def test_delete_of_associated_node_is_409(harness):
-    node = await api.create_node(harness, instance_uuid=str(uuid.uuid4()))
-    await fault(await harness.request('DELETE', f'/v1/nodes/{node["uuid"]}'), 409)
-
-
-async def test_network_interface_change_needs_a_quiet_state(harness):
-    node = await api.available_node(harness)
-    await _patch(harness, node['uuid'], _op('replace', '/network_interface', 'noop'))
-    other = await ok(await harness.request('GET', '/v1/drivers/fake-hardware?detail=true'))
-    enabled = other.get('enabled_network_interfaces') or []
-    for iface in enabled:
-        if iface != 'noop':
-            await _patch(harness, node['uuid'], _op('replace', '/network_interface', iface),
-                         status=409)
-            break
-
-
-# -- provision -----------------------------------------------------------------------------
-
-async def test_configdrive_as_json(harness, monkeypatch):
-    node = await api.available_node(harness)
-    drive = {'meta_data': {'hostname': 'h'}, 'user_data': '#!/bin/sh', 'network_data': {}}
-    await fault(await harness.request(
-        'PUT', f'/v1/nodes/{node["uuid"]}/states/provision', headers=ver('1.55'),
-        json={'target': 'active', 'configdrive': drive}), 400)
-    await fault(await harness.request(
-        'PUT', f'/v1/nodes/{node["uuid"]}/states/provision', headers=ver('1.58'),
-        json={'target': 'active', 'configdrive': {**drive, 'vendor_data': {}}}), 406)
-    await fault(await api.provision(harness, node['uuid'], 'active',
-                                    configdrive={'bogus': 1}), 400)
-    await fault(await api.provision(harness, node['uuid'], 'active',
-                                    configdrive={'meta_data': 'not a dict'}), 400)
-    await api.move(harness, node['uuid'], 'active', 'active',
-                   configdrive={**drive, 'vendor_data': {'v': 1}})
-    # the conductor built the ISO 9660 image ramdisks expect (base64 of gzip, label config-2)
-    stored = await harness.db.get_node(node['uuid'])
-    raw = gzip.decompress(base64.b64decode(stored.instance_info['configdrive']))
-    iso = pycdlib.PyCdlib()
-    iso.open_fp(io.BytesIO(raw))
-    try:
-        assert iso.pvd.volume_identifier.strip() == b'config-2'
-        files = {}
-        for name in ('meta_data.json', 'user_data', 'vendor_data2.json'):
-            out = io.BytesIO()
-            iso.get_file_from_iso_fp(out, rr_path=f'/openstack/latest/{name}')
-            files[name] = out.getvalue()
-    finally:
-        iso.close()
-    assert json.loads(files['meta_data.json']) == {'hostname': 'h', 'uuid': node['uuid']}
-    assert files['user_data'] == b'#!/bin/sh'
-    assert json.loads(files['vendor_data2.json']) == {'v': 1}
-    shown = await api.get_node(harness, node['uuid'])
-    assert shown['instance_info']['configdrive'] == '******'
-
-
-async def test_abort_of_inspect_wait_needs_1_41(harness):
-    node = await api.create_node(harness)
-    n = await harness.db.get_node(node['uuid'])
-    await harness.db.update_node(n.id, {'provision_state': 'inspect wait'})
-    resp = await harness.request('PUT', f'/v1/nodes/{node["uuid"]}/states/provision',
-                                 json={'target': 'abort'}, headers=ver('1.40'))
-    await fault(resp, 400)
-
-
-async def test_failed_cast_after_recorded_intent_is_202(harness):
-    """The conductor's RPC server is gone (its in-process bus entry removed — the same
-    ConductorUnavailable the API gets when the broker is unreachable). The intent is in the
-    database, so the API answers 202 and the conductor's re-drive starts the deploy."""
-    node = await api.available_node(harness)
-    server = rpc._LOCAL_SERVERS.pop(harness.host)
-    try:
-        resp = await api.provision(harness, node['uuid'], 'active')
-        assert resp.status == 202, await resp.text()
-        stored = await harness.db.get_node(node['uuid'])
-        assert stored.intent == 'deploy'
-        await harness.drain()
-        # accepted, not started: shown under way as upstream shows it after its 202
-        assert (await api.get_node(harness, node['uuid']))['provision_state'] == 'deploying'
-        # the re-drive picks the recorded intent up once it is older than intent_redrive_after
-        past = models.utcnow() - datetime.timedelta(hours=1)
-        await harness.db.update_node(stored.id, {'intent_at': past})
-        await harness.run_periodics()
-        assert (await api.get_node(harness, node['uuid']))['provision_state'] == 'active'
-        resp = await harness.request('PUT', f'/v1/nodes/{node["uuid"]}/states/power',
-                                     json={'target': 'power off'})
-        assert resp.status == 202, await resp.text()
-    finally:
-        rpc._LOCAL_SERVERS[harness.host] = server
-
-
 async def test_validate_shows_every_interface(harness):
     node = await api.create_node(harness)
     body = await ok(await harness.request('GET', f'/v1/nodes/{node["uuid"]}/validate'))
@@ -479,10 +244,10 @@ async def test_port_fields_and_filters_by_version(harness):
                 {'switch_id': '0a:1b:2c:3d:4e:5f', 'port_id': 'p', 'network_type': 'x'},
                 {'switch_id': '0a:1b:2c:3d:4e:5f', 'port_id': 'p', 'colour': 'red'}):
         resp = await harness.request('PATCH', f'/v1/ports/{port["uuid"]}',
-                                     json=[_op('replace', '/local_link_connection', bad)])
+                                     json=[patch_op('replace', '/local_link_connection', bad)])
         await fault(resp, 400)
     resp = await harness.request('PATCH', f'/v1/ports/{port["uuid"]}', headers=ver('1.63'),
-                                 json=[_op('add', '/local_link_connection/network_type',
+                                 json=[patch_op('add', '/local_link_connection/network_type',
                                            'unmanaged')])
     await fault(resp, 406)
     await fault(await harness.request('GET', '/v1/ports?portgroup=x', headers=ver('1.23')),
@@ -504,7 +269,7 @@ async def test_too_long_values_are_400_not_database_errors(harness, field, limit
                                  json={'driver': 'fake-hardware', field: 'a' * (limit + 1)})
     await fault(resp, 400)
     node = await api.create_node(harness, **{field: 'a' * limit})
-    await _patch(harness, node['uuid'], _op('replace', f'/{field}', 'b' * (limit + 1)),
+    await patch_node(harness, node['uuid'], patch_op('replace', f'/{field}', 'b' * (limit + 1)),
                  status=400)
 
 
@@ -563,4 +328,5 @@ async def test_network_data_shape(harness):
             'networks': [{'id': 'n0', 'type': 'ipv4_dhcp', 'link': 'eth0'}], 'services': []}
     node = await api.create_node(harness, network_data=data)
     assert (await api.get_node(harness, node['uuid']))['network_data'] == data
-    await _patch(harness, node['uuid'], _op('add', '/network_data/services', [1]), status=400)
+    await patch_node(harness, node['uuid'], patch_op('add', '/network_data/services', [1]),
+                     status=400)

@@ -10,7 +10,7 @@ import sys
 import jsonschema
 import pytest
 
-from ironic_lite.api import policy, schemas
+from ironic_lite.api import policy, route, route_table
 from tests.functional import api_helpers as api
 from tests.functional.api_helpers import fault, ok
 
@@ -78,23 +78,26 @@ async def test_endpoint_above_version_is_not_validated(harness):
 
 
 def test_every_schema_is_valid():
-    for key, schema in schemas.BODY_SCHEMAS.items():
+    for declared in route_table.ROUTES:
+        schema = declared.body
+        if schema is None:
+            continue
         jsonschema.validators.validator_for(schema).check_schema(schema)
-        assert schema['type'] in ('object', 'array'), key
+        assert schema['type'] in ('object', 'array'), declared.key
 
 
 async def test_openapi_document(harness):
     doc = await ok(await harness.client.get('/v1/openapi.json'))
     assert doc['openapi'].startswith('3.')
     assert doc['info']['version'] == '1.68' or doc['info']['version'].startswith('1.')
-    served = {(m.upper(), policy.template(p)) for p, item in doc['paths'].items()
+    served = {(m.upper(), route.template(p)) for p, item in doc['paths'].items()
               for m in item}
-    app_routes = {(r.method, policy.template(r.resource.canonical))
+    app_routes = {(r.method, route.template(r.resource.canonical))
                   for r in harness.client.app.router.routes() if r.method != 'HEAD'}
     assert served == app_routes
     create = doc['paths']['/v1/nodes']['post']
     assert create['requestBody']['content']['application/json']['schema'] == \
-        schemas.BODY_SCHEMAS[('POST', '/v1/nodes')]
+        route_table.BY_KEY[('POST', '/v1/nodes')].body
     assert 'baremetal:node:create' in create['description']
     provision = doc['paths']['/v1/nodes/{node_ident}/states/provision']['put']
     assert {p['name'] for p in provision['parameters']} >= {'node_ident',
@@ -114,10 +117,11 @@ def test_tools_script_writes_the_same_document(tmp_path):
 
 def test_policy_rules_are_registered_for_every_route(harness):
     names = {r.name for r in policy.list_rules()}
-    for route in harness.client.app.router.routes():
-        rule = policy.rule_for(route.method, policy.template(route.resource.canonical))
-        assert rule in names, (route.method, route.resource.canonical, rule)
-    assert set(policy.ROUTE_RULES.values()) <= names
+    declarations = harness.client.app[route.ROUTE]
+    for served in harness.client.app.router.routes():
+        rule = declarations[served].rule
+        assert rule in names, (served.method, served.resource.canonical, rule)
+    assert {declared.rule for declared in route_table.ROUTES} <= names
 
 
 def test_policy_sample_generator_lists_the_defaults():

@@ -5,20 +5,30 @@
 # what diskimage-builder's deploy-ironic init did: read ironic_api_url, deployment_id,
 # deployment_key, iscsi_target_iqn and boot_option from the kernel command line, bring up the
 # NIC iPXE booted from (BOOTIF) with DHCP, find the disk, export it as an iSCSI target,
-# POST pass_deploy_info, wait for "done" on TCP 10000, stop the target; with local boot POST
-# pass_bootloader_install_info (this ramdisk installs no boot loader: whole-disk images bring
-# their own; partition images are reported as failed) and wait again. The conductor then
-# reboots the machine (the ramdisk reboots itself if that has not happened after 120 s).
+# POST pass_deploy_info, wait for "done" on TCP 10000, stop the target; with local boot of a
+# partition image install a boot loader, POST pass_bootloader_install_info and wait again. The
+# conductor then reboots the machine (the ramdisk reboots itself if that has not happened
+# after 120 s).
+#
+# The boot loader comes with this ramdisk (Debian's extlinux and its MBR code, plus the ext4
+# modules): where upstream's init chroots into the image to run its grub-install, this one
+# mounts the root partition (the disk's last, as the conductor lays it out), runs
+# `extlinux --install` on the image's /boot/extlinux (the image brings extlinux.conf) and writes
+# syslinux's MBR; the conductor marked the root partition active. Whole-disk images carry their
+# own boot loader: the conductor says so with whole_disk_image=1 and nothing is installed.
 . "$(dirname "$0")/lib.sh"
 OUT=$1
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 kver=$(kernel_tree "$work/kernel")
 root=$work/root
 busybox_root "$root"
-add_modules "$root" "$work/kernel" "$kver" "${VIRTIO_MODULES[@]}"
-extract_debs "$work/tgt" tgt libaio1 libibverbs1 librdmacm1 libsystemd0 libnl-route-3-200 \
+add_modules "$root" "$work/kernel" "$kver" "${VIRTIO_MODULES[@]}" \
+  crc16 mbcache jbd2 crc32c_generic ext4
+extract_debs "$work/tgt" extlinux tgt libaio1 libibverbs1 librdmacm1 libsystemd0 libnl-route-3-200 \
   libnl-3-200 libcap2 libgcrypt20 liblzma5 libzstd1 liblz4-1 libgpg-error0 libc6
-add_binary "$root" "$work/tgt" usr/sbin/tgtd usr/sbin/tgtadm
+mkdir -p "$root/usr/bin" "$root/usr/lib/EXTLINUX"
+add_binary "$root" "$work/tgt" usr/sbin/tgtd usr/sbin/tgtadm usr/bin/extlinux
+cp "$work/tgt/usr/lib/EXTLINUX/mbr.bin" "$root/usr/lib/EXTLINUX/"
 
 mkdir -p "$root/usr/share/udhcpc"
 cat > "$root/usr/share/udhcpc/default.script" <<'DHCP'
@@ -59,6 +69,7 @@ DEPLOYMENT_ID=$(param deployment_id)
 DEPLOYMENT_KEY=$(param deployment_key)
 ISCSI_TARGET_IQN=$(param iscsi_target_iqn)
 IRONIC_BOOT_OPTION=$(param boot_option)
+WHOLE_DISK_IMAGE=$(param whole_disk_image)
 BOOTIF=$(param BOOTIF | tr 'A-F-' 'a-f:' | sed 's/^01://')
 [ -n "$ISCSI_TARGET_IQN" ] || troubleshoot "iscsi_target_iqn is not defined"
 [ -n "$IRONIC_API_URL" ] || troubleshoot "ironic_api_url is not defined"
@@ -134,11 +145,47 @@ say "stopping iSCSI target on $target_disk"
 stop_iscsi_target
 sync
 
-if [ "$IRONIC_BOOT_OPTION" = local ]; then
-  # Whole-disk images carry their boot loader (the API answers 400: nothing to install).
-  data="{\"address\": \"$BOOT_IP_ADDRESS\", \"key\": \"$DEPLOYMENT_KEY\", \"status\": \"FAILED\", \"error\": \"this ramdisk installs no boot loader\"}"
+# Local boot of a partition image: extlinux into the root partition, syslinux's MBR code.
+install_bootloader() {
+  disk=${target_disk##*/}
+  blockdev --rereadpt "$target_disk" || { ERROR="could not re-read the partition table"; return 1; }
+  # The root partition is the disk's last (highest number).
+  root_part= last=0
+  for p in /sys/block/"$disk"/"$disk"*; do
+    [ -e "$p/partition" ] || continue
+    n=$(cat "$p/partition")
+    [ "$n" -gt "$last" ] && { last=$n; root_part=/dev/${p##*/}; }
+  done
+  [ -n "$root_part" ] || { ERROR="no partition on $target_disk"; return 1; }
+  t=0
+  while [ ! -b "$root_part" ] && [ $t -lt 20 ]; do t=$((t + 1)); sleep 0.5; done
+  if [ "$(dd if="$target_disk" bs=8 count=1 skip=64 2>/dev/null)" = "EFI PART" ]; then
+    ERROR="GPT disk: this ramdisk installs extlinux on MBR disks only"; return 1
+  fi
+  mkdir -p /mnt/root
+  mount -t ext4 "$root_part" /mnt/root ||
+    { ERROR="could not mount the root partition $root_part as ext4"; return 1; }
+  if [ ! -f /mnt/root/boot/extlinux/extlinux.conf ]; then
+    umount /mnt/root
+    ERROR="the image has no /boot/extlinux/extlinux.conf"; return 1
+  fi
+  say "installing extlinux on $root_part"
+  if ! extlinux --install /mnt/root/boot/extlinux > /tmp/extlinux.log 2>&1; then
+    umount /mnt/root
+    ERROR="extlinux --install failed: $(tail -n 1 /tmp/extlinux.log | tr -d '\"')"; return 1
+  fi
+  umount /mnt/root
+  dd if=/usr/lib/EXTLINUX/mbr.bin of="$target_disk" bs=440 count=1 conv=notrunc 2>/dev/null ||
+    { ERROR="could not write the MBR boot code"; return 1; }
+  sync
+}
+
+if [ "$IRONIC_BOOT_OPTION" = local ] && [ "$WHOLE_DISK_IMAGE" != 1 ]; then
+  ERROR=
+  if install_bootloader; then status=SUCCEEDED; else status=FAILED; say "boot loader: $ERROR"; fi
+  data="{\"address\": \"$BOOT_IP_ADDRESS\", \"key\": \"$DEPLOYMENT_KEY\", \"status\": \"$status\", \"error\": \"$ERROR\"}"
   do_vendor_passthru_and_wait "$data" pass_bootloader_install_info ||
-    say "no boot loader needed"
+    troubleshoot "pass_bootloader_install_info failed"
 fi
 say "deploy done; waiting for the conductor to reboot the machine"
 sleep 120

@@ -57,11 +57,11 @@ def create_middleware(conf: cfg.ConfigOpts):
     async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if authenticate is None:
             # noauth: X-Auth-Token (clients send "notused") is ignored; full rights
-            request[context.CONTEXT] = context.admin()
+            context.bind(request, context.admin())
         elif is_public(request.path):
-            request[context.CONTEXT] = context.public()
+            context.bind(request, context.public())
         else:
-            request[context.CONTEXT] = await authenticate(request)
+            context.bind(request, await authenticate(request))
         return await handler(request)
 
     return auth_middleware

@@ -2,9 +2,12 @@
 
 The file is Apache's htpasswd format with bcrypt entries (``htpasswd -B``), as upstream
 Ironic. It is checked when the API starts (a missing or malformed file stops it with a clear
-error) and re-read whenever it changes. bcrypt is deliberately slow, so the check runs in a
-worker thread and a verified password is remembered for ``VERIFIED_TTL`` seconds (as a keyed
-hash). An authenticated user gets admin rights, as upstream.
+error) and re-read whenever it changes: its mtime is read for each request in a worker thread,
+never on the event loop (one read shared by concurrent requests). bcrypt is deliberately slow,
+so the check runs in a worker thread and a verified password is remembered for
+``VERIFIED_TTL`` seconds (as a keyed hash). An authenticated user gets admin rights, as
+upstream. (oslo.middleware's basic auth is WSGI middleware, not for aiohttp, and checks bcrypt
+on every request.)
 """
 from __future__ import annotations
 
@@ -74,30 +77,53 @@ def parse_authorization(header: str | None) -> tuple[str, str]:
     return user, password
 
 
+class _FreshMtime:
+    """The file's mtime, read in a worker thread: never ``os.stat`` on the event loop. Every
+    caller gets a read that started after it asked, so an edit made before a request is always
+    seen; the callers that ask before that read starts share it (one thread hop per batch)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._next: asyncio.Task | None = None
+
+    async def get(self) -> float | None:
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_task(self._read())
+        return await asyncio.shield(self._next)   # one caller cancelled: not the others
+
+    async def _read(self) -> float | None:
+        self._next = None   # whoever asks from now on gets a read that starts after it asked
+        try:
+            return (await asyncio.to_thread(os.stat, self.path)).st_mtime
+        except OSError:
+            return None
+
+
 class BasicAuthenticator:
     def __init__(self, path: str):
         self.path = path
-        self._mtime: float | None = None
-        self._users = self._load()
+        self._mtime, self._users = self._load()   # at start-up: errors stop the API
+        self._watch = _FreshMtime(path)
         self._key = secrets.token_bytes(32)
         self._verified: dict[str, tuple[bytes, float]] = {}
 
-    def _load(self) -> dict[str, bytes]:
-        try:
-            self._mtime = os.stat(self.path).st_mtime
-        except OSError:
-            self._mtime = None
-        return read_user_file(self.path)
-
-    def _users_now(self) -> dict[str, bytes]:
+    def _load(self) -> tuple[float | None, dict[str, bytes]]:
+        """``(mtime, users)`` of the file (blocking: at start-up, or in a worker thread)."""
         try:
             mtime = os.stat(self.path).st_mtime
         except OSError:
+            mtime = None
+        return mtime, read_user_file(self.path)
+
+    async def _users_now(self) -> dict[str, bytes]:
+        """The users of the file as it is now; a change forgets every remembered password."""
+        mtime = await self._watch.get()
+        if mtime is None:
             return self._users  # keep the last good copy while the file is replaced
         if mtime != self._mtime:
             self._verified.clear()
             try:
-                self._users = self._load()
+                self._mtime, self._users = await asyncio.to_thread(self._load)
             except exception.ConfigInvalid:
                 pass  # a half-written file: keep the last good copy
         return self._users
@@ -106,13 +132,13 @@ class BasicAuthenticator:
         return hmac.new(self._key, f'{user}:{password}'.encode(), hashlib.sha256).digest()
 
     def _remembered(self, user: str, password: str) -> bool:
-        self._users_now()  # forgets everything when the file changed
         entry = self._verified.get(user)
         return bool(entry and entry[1] > time.monotonic()
                     and hmac.compare_digest(entry[0], self._digest(user, password)))
 
-    def _check(self, user: str, password: str) -> bool:
-        hashed = self._users_now().get(user)
+    @staticmethod
+    def _check(users: dict[str, bytes], user: str, password: str) -> bool:
+        hashed = users.get(user)
         if hashed is None:
             # spend the same time as for a known user so names cannot be probed
             bcrypt.checkpw(b'x', bcrypt.hashpw(b'y', bcrypt.gensalt(4)))
@@ -124,8 +150,9 @@ class BasicAuthenticator:
 
     async def __call__(self, request: web.Request) -> context.RequestContext:
         user, password = parse_authorization(request.headers.get('Authorization'))
+        users = await self._users_now()   # forgets everything when the file changed
         if not self._remembered(user, password):
-            if not await asyncio.to_thread(self._check, user, password):
+            if not await asyncio.to_thread(self._check, users, user, password):
                 raise Unauthorized('Unauthorized: the user name or password is wrong.')
             if len(self._verified) > 10000:
                 self._verified.clear()

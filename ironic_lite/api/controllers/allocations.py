@@ -9,17 +9,21 @@ an already deployed node at once. Deleting frees the node's ``instance_uuid``. P
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from http import HTTPStatus
 from typing import Any
 
+import tenacity
 from aiohttp import web
 from oslo_utils import uuidutils
 
 from ironic_lite.api import keys, policy, utils
+from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import collection as col
-from ironic_lite.common import exception, states
+from ironic_lite.api.route import NODE, Route
+from ironic_lite.api.schemas import resources as resource_schemas
+from ironic_lite.api.schemas.nodes import JSON_PATCH
+from ironic_lite.common import exception, lock_wait, states
 from ironic_lite.common import resource_errors as errors
 from ironic_lite.db import models
 
@@ -255,19 +259,24 @@ async def _destroy(request: web.Request, alloc: models.Allocation) -> web.Respon
     lock-retry policy, then the allocation goes and its node is free again. 409 only for a
     node in a state that keeps its allocation, or a lock held past the retries."""
     db = request.app[keys.DB]
-    conf = request.app[keys.CONF].conductor
-    for attempt in range(conf.node_locked_retry_attempts + 1):
-        if attempt:
-            await asyncio.sleep(conf.node_locked_retry_interval)
+    waited = False
+
+    async def destroy() -> None:
+        nonlocal alloc, waited
+        if waited:   # after a wait: the allocation as it is now
             try:
                 alloc = await db.get_resource(models.Allocation, alloc.id)
             except errors.AllocationNotFound:
-                return web.Response(status=204)  # deleted meanwhile: what was asked
-        try:
-            await _destroy_once(db, alloc)
-        except _Busy:
-            continue
+                return  # deleted meanwhile: what was asked
+        waited = True
+        await _destroy_once(db, alloc)
+
+    try:
+        await lock_wait.retrying(request.app[keys.CONF],
+                                 tenacity.retry_if_exception_type(_Busy))(destroy)
         return web.Response(status=204)
+    except _Busy:
+        pass
     node = await db.get_node(alloc.node_id) if alloc.node_id is not None else None
     raise exception.NodeLocked(node=node.uuid if node else alloc.uuid,
                                host=(node.reservation if node else None) or 'a conductor')
@@ -300,12 +309,20 @@ async def delete_node_allocation(request: web.Request) -> web.Response:
     return await _destroy(request, alloc)
 
 
+# Below 1.52 upstream answers 404 to GET and 405 to the other methods.
 ROUTES = [
-    ('POST', '/v1/allocations', create_allocation),
-    ('GET', '/v1/allocations', list_allocations),
-    ('GET', '/v1/allocations/{ident}', get_allocation),
-    ('PATCH', '/v1/allocations/{ident}', patch_allocation),
-    ('DELETE', '/v1/allocations/{ident}', delete_allocation),
-    ('GET', '/v1/nodes/{node_ident}/allocation', get_node_allocation),
-    ('DELETE', '/v1/nodes/{node_ident}/allocation', delete_node_allocation),
+    Route('POST', '/v1/allocations', create_allocation, 'baremetal:allocation:create',
+          body=resource_schemas.ALLOCATION_CREATE, since=mv.ALLOCATIONS, older=405),
+    Route('GET', '/v1/allocations', list_allocations, 'baremetal:allocation:list',
+          since=mv.ALLOCATIONS),
+    Route('GET', '/v1/allocations/{ident}', get_allocation, 'baremetal:allocation:get',
+          since=mv.ALLOCATIONS),
+    Route('PATCH', '/v1/allocations/{ident}', patch_allocation, 'baremetal:allocation:update',
+          body=JSON_PATCH, since=mv.ALLOCATION_UPDATE, older=405),
+    Route('DELETE', '/v1/allocations/{ident}', delete_allocation,
+          'baremetal:allocation:delete', since=mv.ALLOCATIONS, older=405),
+    Route('GET', NODE + '/allocation', get_node_allocation,
+          'baremetal:allocation:get', since=mv.ALLOCATIONS),
+    Route('DELETE', NODE + '/allocation', delete_node_allocation,
+          'baremetal:allocation:delete', since=mv.ALLOCATIONS),
 ]

@@ -8,7 +8,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from ironic_lite.api import keys, utils
+from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import collection as col
+from ironic_lite.api.route import NODE, Route
 from ironic_lite.common import resource_errors as errors
 from ironic_lite.db import models
 
@@ -36,6 +38,8 @@ async def get_bios(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    ('GET', '/v1/nodes/{node_ident}/bios', list_bios),
-    ('GET', '/v1/nodes/{node_ident}/bios/{name}', get_bios),
+    Route('GET', NODE + '/bios', list_bios, 'baremetal:node:bios:get',
+          since=mv.BIOS),
+    Route('GET', NODE + '/bios/{name}', get_bios, 'baremetal:node:bios:get',
+          since=mv.BIOS),
 ]

@@ -7,6 +7,9 @@ from aiohttp import web
 from ironic_lite.api import keys, utils, views
 from ironic_lite.api.controllers import collection as col
 from ironic_lite.api.controllers import nodes as nodes_ctl
+from ironic_lite.api.route import Route
+from ironic_lite.api.schemas.nodes import JSON_PATCH
+from ironic_lite.api.schemas.resources import CHASSIS_CREATE
 from ironic_lite.db import models
 
 SPEC = col.Spec(path='chassis', key='chassis',
@@ -101,12 +104,15 @@ async def list_chassis_nodes(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    ('POST', '/v1/chassis', create_chassis),
-    ('GET', '/v1/chassis', list_chassis),
-    ('GET', '/v1/chassis/detail', list_chassis_detail),
-    ('GET', '/v1/chassis/{chassis_id}', get_chassis),
-    ('PATCH', '/v1/chassis/{chassis_id}', patch_chassis),
-    ('DELETE', '/v1/chassis/{chassis_id}', delete_chassis),
-    ('GET', '/v1/chassis/{chassis_id}/nodes', list_chassis_nodes),
-    ('GET', '/v1/chassis/{chassis_id}/nodes/detail', list_chassis_nodes),
+    Route('POST', '/v1/chassis', create_chassis, 'baremetal:chassis:create',
+          body=CHASSIS_CREATE),
+    Route('GET', '/v1/chassis', list_chassis, 'baremetal:chassis:get'),
+    Route('GET', '/v1/chassis/detail', list_chassis_detail, 'baremetal:chassis:get'),
+    Route('GET', '/v1/chassis/{chassis_id}', get_chassis, 'baremetal:chassis:get'),
+    Route('PATCH', '/v1/chassis/{chassis_id}', patch_chassis, 'baremetal:chassis:update',
+          body=JSON_PATCH),
+    Route('DELETE', '/v1/chassis/{chassis_id}', delete_chassis, 'baremetal:chassis:delete'),
+    Route('GET', '/v1/chassis/{chassis_id}/nodes', list_chassis_nodes, 'baremetal:chassis:get'),
+    Route('GET', '/v1/chassis/{chassis_id}/nodes/detail', list_chassis_nodes,
+          'baremetal:chassis:get'),
 ]

@@ -10,7 +10,9 @@ import datetime
 from aiohttp import web
 
 from ironic_lite.api import keys, utils
+from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import collection as col
+from ironic_lite.api.route import Route
 from ironic_lite.db import models
 
 SPEC = col.Spec(path='conductors', key='conductors',
@@ -52,6 +54,8 @@ async def get_conductor(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    ('GET', '/v1/conductors', list_conductors),
-    ('GET', '/v1/conductors/{hostname}', get_conductor),
+    Route('GET', '/v1/conductors', list_conductors, 'baremetal:conductor:get',
+          since=mv.CONDUCTORS),
+    Route('GET', '/v1/conductors/{hostname}', get_conductor, 'baremetal:conductor:get',
+          since=mv.CONDUCTORS),
 ]

@@ -13,7 +13,11 @@ import os_traits
 from aiohttp import web
 
 from ironic_lite.api import keys, utils
+from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import collection as col
+from ironic_lite.api.route import Route
+from ironic_lite.api.schemas.nodes import JSON_PATCH
+from ironic_lite.api.schemas.resources import DEPLOY_TEMPLATE_CREATE
 from ironic_lite.common import exception
 from ironic_lite.db import models
 
@@ -139,10 +143,17 @@ async def delete_template(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+# Below 1.55 upstream answers 404 to GET and 405 to the other methods.
 ROUTES = [
-    ('POST', '/v1/deploy_templates', create_template),
-    ('GET', '/v1/deploy_templates', list_templates),
-    ('GET', '/v1/deploy_templates/{ident}', get_template),
-    ('PATCH', '/v1/deploy_templates/{ident}', patch_template),
-    ('DELETE', '/v1/deploy_templates/{ident}', delete_template),
+    Route('POST', '/v1/deploy_templates', create_template, 'baremetal:deploy_template:create',
+          body=DEPLOY_TEMPLATE_CREATE, since=mv.DEPLOY_TEMPLATES, older=405),
+    Route('GET', '/v1/deploy_templates', list_templates, 'baremetal:deploy_template:get',
+          since=mv.DEPLOY_TEMPLATES),
+    Route('GET', '/v1/deploy_templates/{ident}', get_template, 'baremetal:deploy_template:get',
+          since=mv.DEPLOY_TEMPLATES),
+    Route('PATCH', '/v1/deploy_templates/{ident}', patch_template,
+          'baremetal:deploy_template:update', body=JSON_PATCH, since=mv.DEPLOY_TEMPLATES,
+          older=405),
+    Route('DELETE', '/v1/deploy_templates/{ident}', delete_template,
+          'baremetal:deploy_template:delete', since=mv.DEPLOY_TEMPLATES, older=405),
 ]

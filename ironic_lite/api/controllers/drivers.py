@@ -7,6 +7,8 @@ from aiohttp import web
 
 from ironic_lite.api import keys, utils
 from ironic_lite.api import microversion as mv
+from ironic_lite.api.route import Route
+from ironic_lite.api.schemas import query
 from ironic_lite.common import exception, raid
 from ironic_lite.conf.default import INTERFACE_TYPES
 
@@ -141,13 +143,16 @@ async def driver_vendor_passthru(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    ('GET', '/v1/drivers', list_drivers),
-    ('GET', '/v1/drivers/{driver_name}', get_driver),
-    ('GET', '/v1/drivers/{driver_name}/properties', get_driver_properties),
-    ('GET', '/v1/drivers/{driver_name}/raid/logical_disk_properties',
-     get_raid_logical_disk_properties),
-    ('GET', '/v1/drivers/{driver_name}/vendor_passthru/methods', driver_vendor_methods),
-    *[(verb, path, driver_vendor_passthru) for verb in ('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
+    Route('GET', '/v1/drivers', list_drivers, 'baremetal:driver:get', query=query.DRIVER_LIST),
+    Route('GET', '/v1/drivers/{driver_name}', get_driver, 'baremetal:driver:get'),
+    Route('GET', '/v1/drivers/{driver_name}/properties', get_driver_properties,
+          'baremetal:driver:get_properties'),
+    Route('GET', '/v1/drivers/{driver_name}/raid/logical_disk_properties',
+          get_raid_logical_disk_properties, 'baremetal:driver:get_raid_logical_disk_properties'),
+    Route('GET', '/v1/drivers/{driver_name}/vendor_passthru/methods', driver_vendor_methods,
+          'baremetal:driver:vendor_passthru'),
+    *[Route(verb, path, driver_vendor_passthru, 'baremetal:driver:vendor_passthru')
+      for verb in ('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
       for path in ('/v1/drivers/{driver_name}/vendor_passthru',
                    '/v1/drivers/{driver_name}/vendor_passthru/{method}')],
 ]

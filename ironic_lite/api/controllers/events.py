@@ -11,7 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
+from ironic_lite.api import microversion as mv
 from ironic_lite.api import utils
+from ironic_lite.api.route import Route
+from ironic_lite.api.schemas.resources import EVENTS
 from ironic_lite.common import exception
 
 LOG = logging.getLogger(__name__)
@@ -58,4 +61,5 @@ async def post_events(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-ROUTES = [('POST', '/v1/events', post_events)]
+ROUTES = [Route('POST', '/v1/events', post_events, 'baremetal:events:post', body=EVENTS,
+                since=mv.EVENTS)]

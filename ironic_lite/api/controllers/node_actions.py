@@ -1,31 +1,32 @@
 """Node sub-resources that act: states (provision, power), maintenance, validate, boot device,
 vendor passthru.
 
-State changes are accepted with a compare-and-set on the node (``common/intents.py``) and then
-cast to the node's conductor: 202 means the request is durably recorded.
+State changes are accepted with a compare-and-set on the node
+(``common/intent_acceptance.py``) and then cast to the node's conductor: 202 means the request
+is durably recorded.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import tenacity
 from aiohttp import web
 from oslo_utils import strutils
 
 from ironic_lite.api import deploy_callback, keys, utils, views
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import drivers
-from ironic_lite.common import boot_devices, exception, intents, states
+from ironic_lite.api.route import NODE, BodyFields, Route
+from ironic_lite.api.schemas import nodes as schemas
+from ironic_lite.common import exception, intent_acceptance, lock_wait, states
 
 LOG = logging.getLogger(__name__)
 
 _POWER_TARGETS = {states.POWER_ON: (1, 1), states.POWER_OFF: (1, 1), states.REBOOT: (1, 1),
                   states.SOFT_POWER_OFF: mv.SOFT_POWER, states.SOFT_REBOOT: mv.SOFT_POWER}
-# Optional fields of a provision request and the version that introduced them.
-_PROVISION_FIELD_VERSIONS = {'clean_steps': (1, 15), 'rescue_password': (1, 38),
-                             'deploy_steps': (1, 69), 'disable_ramdisk': (1, 70),
-                             'service_steps': (1, 87)}
 # Provision actions allowed while a node is in maintenance (upstream allows these).
 _MAINTENANCE_OK = {'delete', 'abort', 'manage'}
 
@@ -52,33 +53,41 @@ async def _accept(request: web.Request, node, intent: str, args: dict[str, Any],
                   check: Callable[[Any], None] | None = None, **expected: Any):
     """Record the intent with a compare-and-set; translate a lost race into 409.
 
-    The compare-and-set makes the request's first state transition (``common/intents.py``),
-    so the answer and every later read show the operation under way. A node locked by a
+    The compare-and-set makes the request's first state transition
+    (``common/intent_acceptance.py``), so the answer and every later read show the operation
+    under way. A node locked by a
     finishing worker, or changed between the read and the write, is re-read and tried again
     within the conductor's bounded lock-retry policy; ``check`` re-validates the request
     against each fresh read, so a node that moved on gets upstream's answer for its new
     state. ``expected`` adds columns the compare-and-set must still find.
     """
     db = request.app[keys.DB]
-    attempts = request.app[keys.CONF].conductor.node_locked_retry_attempts
-    for attempt in range(attempts + 1):
+
+    async def accept():
+        nonlocal node
         node = await utils.settled_node(request, node)
         if check is not None:
             check(node)
-        values, cas = intents.acceptance(node, intent, args)
+        values, cas = intent_acceptance.acceptance(node, intent, args)
         cas.update(expected)
         try:
             return await db.update_node(node.id, values, cas)
         except exception.NodeStateChanged:
             node = await db.get_node(node.id)
-            if attempt == attempts:
-                if node.reservation:
-                    raise exception.NodeLocked(node=node.uuid,
-                                               host=node.reservation) from None
-                if check is not None:
-                    check(node)
-                raise
-    raise AssertionError('unreachable')
+            raise
+
+    # A lost compare-and-set is tried again at once (settled_node does the waiting), as many
+    # times as the lock-retry policy allows.
+    try:
+        return await lock_wait.retrying(
+            request.app[keys.CONF], tenacity.retry_if_exception_type(exception.NodeStateChanged),
+            wait=tenacity.wait_none())(accept)
+    except exception.NodeStateChanged:
+        if node.reservation:
+            raise exception.NodeLocked(node=node.uuid, host=node.reservation) from None
+        if check is not None:
+            check(node)
+        raise
 
 
 async def _settled(request: web.Request, node, check: Callable[[Any], None]):
@@ -103,23 +112,27 @@ def _accepted(request: web.Request, node) -> web.Response:
 
 
 async def set_provision_state(request: web.Request) -> web.Response:
+    # (no docstring: the OpenAPI summary comes from it.) The body's shape, its ``target``
+    # verb and its fields' versions are checked by the route's declaration (PROVISION
+    # below); here: what depends on the verb and on the node.
     body = await utils.json_body(request)
-    target = body.get('target')
-    ver = utils.version(request)
-    if not isinstance(target, str) or target not in states.VERBS or \
-            ver < mv.PROVISION_VERB_VERSIONS.get(target, (1, 1)):
-        raise exception.InvalidParameterValue(
-            err=f'"{target}" is not a valid provision state target at API version '
-                f'{mv.fmt(ver)}.')
-    unknown = set(body) - {'target', 'configdrive', *_PROVISION_FIELD_VERSIONS}
-    if unknown:
-        raise exception.InvalidParameterValue(
-            err=f'Unknown field(s) in provision request: {", ".join(sorted(unknown))}')
-    for field, since in _PROVISION_FIELD_VERSIONS.items():
-        if field in body and ver < since:
-            raise exception.NotAcceptable(
-                f'"{field}" requires API version {mv.fmt(since)}; {mv.fmt(ver)} was used.')
+    target = body['target']
     event = states.VERBS[target]
+    ver = utils.version(request)
+    args = _provision_args(body, target, event, ver)
+    check = functools.partial(_check_provision, target, event, ver)
+    node = await _settled(request, await utils.get_node(request), check)
+    await utils.check_provision_request(request, node, event)
+    rpcapi = request.app[keys.RPCAPI]
+    await rpcapi.host_for(node)  # 503 before accepting when no conductor can take it
+    node = await _accept(request, node, event, args, check, **_still(event))
+    await _cast_recorded(node, event, rpcapi.run_intent(node))
+    return _accepted(request, node)
+
+
+def _provision_args(body: dict[str, Any], target: str, event: str,
+                    ver: mv.Version) -> dict[str, Any]:
+    """The arguments of ``event``: fields that only one verb takes, and must take."""
     args: dict[str, Any] = {}
     configdrive = body.get('configdrive')
     if configdrive is not None:
@@ -151,41 +164,34 @@ async def set_provision_state(request: web.Request) -> web.Response:
         raise exception.InvalidParameterValue(
             err='"rescue_password" is only valid when setting target provision state to '
                 'rescue.')
-    node = await utils.get_node(request)
+    return args
 
-    def check(node) -> None:
-        if node.maintenance and event not in _MAINTENANCE_OK:
-            raise exception.NodeInMaintenance(op=f'provisioning action "{target}"',
-                                              node=node.uuid)
-        if not states.is_valid_event(node.provision_state, event) or (
-                event == 'abort' and node.provision_state == states.INSPECTWAIT
-                and ver < mv.INSPECT_ABORT):
-            raise exception.InvalidStateRequested(action=target, node=node.uuid,
-                                                  state=node.provision_state)
-        if node.protected and event in ('rebuild', 'delete'):
-            raise exception.NodeProtected(node=node.uuid)
-        if node.retired and event == 'provide':
-            raise exception.NodeIsRetired(op='providing', node=node.uuid)
 
-    node = await _settled(request, node, check)
-    await utils.check_provision_request(request, node, event)
-    rpcapi = request.app[keys.RPCAPI]
-    await rpcapi.host_for(node)  # 503 before accepting when no conductor can take it
-    # protected/retired must not change between the check and the compare-and-set
+def _check_provision(target: str, event: str, ver: mv.Version, node) -> None:
+    """May ``node``, as read now, take ``event``? (Re-checked on every fresh read.)"""
+    if node.maintenance and event not in _MAINTENANCE_OK:
+        raise exception.NodeInMaintenance(op=f'provisioning action "{target}"',
+                                          node=node.uuid)
+    if not states.is_valid_event(node.provision_state, event) or (
+            event == 'abort' and node.provision_state == states.INSPECTWAIT
+            and ver < mv.INSPECT_ABORT):
+        raise exception.InvalidStateRequested(action=target, node=node.uuid,
+                                              state=node.provision_state)
+    if node.protected and event in ('rebuild', 'delete'):
+        raise exception.NodeProtected(node=node.uuid)
+    if node.retired and event == 'provide':
+        raise exception.NodeIsRetired(op='providing', node=node.uuid)
+
+
+def _still(event: str) -> dict[str, Any]:
+    """Columns the compare-and-set must still find: maintenance, protected and retired must
+    not change between the check and the write."""
     extra: dict[str, Any] = {} if event in _MAINTENANCE_OK else {'maintenance': False}
     if event in ('rebuild', 'delete'):
         extra['protected'] = False
     if event == 'provide':
         extra['retired'] = False
-    node = await _accept(request, node, event, args, check, **extra)
-    if event in ('deploy', 'rebuild'):
-        cast = rpcapi.do_node_deploy(node, rebuild=event == 'rebuild')
-    elif event == 'delete':
-        cast = rpcapi.do_node_tear_down(node)
-    else:
-        cast = rpcapi.do_provisioning_action(node, event)
-    await _cast_recorded(node, event, cast)
-    return _accepted(request, node)
+    return extra
 
 
 async def _cast_recorded(node, what: str, cast: Awaitable[None]) -> None:
@@ -268,25 +274,23 @@ async def set_power_state(request: web.Request) -> web.Response:
     node = await _settled(request, node, check)
     rpcapi = request.app[keys.RPCAPI]
     await rpcapi.host_for(node)
-    node = await _accept(request, node, intents.POWER,
+    node = await _accept(request, node, intent_acceptance.POWER,
                          {'power_state': target, 'timeout': timeout}, check)
-    await _cast_recorded(node, f'power {target}',
-                         rpcapi.change_node_power_state(node, target, timeout))
+    await _cast_recorded(node, f'power {target}', rpcapi.run_intent(node))
     return _accepted(request, node)
 
 
 async def _set_maintenance(request: web.Request, mode: bool) -> web.Response:
     node = await utils.get_node(request)
     reason = None
-    if mode and request.body_exists:  # (the schema middleware may have read it)
+    if mode and request.body_exists:  # (the schema middleware read it: shape and types)
         body = await utils.json_body(request)
+        # after the node look-up, as upstream: an unknown node is 404 whatever the body
         unknown = set(body) - {'reason'}
         if unknown:
             raise exception.InvalidParameterValue(
                 err=f'Unknown field(s) in maintenance request: {", ".join(sorted(unknown))}')
         reason = body.get('reason')
-        if reason is not None and not isinstance(reason, str):
-            raise exception.InvalidParameterValue(err='reason must be a string.')
     values = {'maintenance': mode, 'maintenance_reason': reason}
     if not mode:
         values['fault'] = None
@@ -332,14 +336,8 @@ async def get_boot_device(request: web.Request) -> web.Response:
 
 
 async def set_boot_device(request: web.Request) -> web.Response:
-    body = await utils.json_body(request)
-    unknown = set(body) - {'boot_device', 'persistent'}
-    if unknown:
-        raise exception.InvalidParameterValue(
-            err=f'Unknown field(s) in boot device request: {", ".join(sorted(unknown))}')
-    device = body.get('boot_device')
-    if not isinstance(device, str) or device not in boot_devices.ALL:
-        raise exception.InvalidParameterValue(err=f'Invalid boot device {device!r} specified.')
+    body = await utils.json_body(request)   # checked by the route's declaration
+    device = body['boot_device']
     persistent = utils.get_bool(request, 'persistent')  # the query wins, as upstream
     if persistent is None:
         persistent = body.get('persistent', False)
@@ -400,18 +398,32 @@ async def vendor_passthru_methods(request: web.Request) -> web.Response:
     return web.json_response(await _vendor_methods(request, node))
 
 
+# Versions inside a provision request: optional fields, and the verbs of "target".
+PROVISION = BodyFields(
+    noun='provision', verbs=mv.PROVISION_VERB_VERSIONS,
+    fields={'clean_steps': (1, 15), 'rescue_password': (1, 38), 'deploy_steps': (1, 69),
+            'disable_ramdisk': (1, 70), 'service_steps': (1, 87),
+            'runbook': None})   # 1.92: in the schema, not served yet
 ROUTES = [
-    ('GET', '/v1/nodes/{node_ident}/states', get_states),
-    ('PUT', '/v1/nodes/{node_ident}/states/provision', set_provision_state),
-    ('PUT', '/v1/nodes/{node_ident}/states/power', set_power_state),
-    ('PUT', '/v1/nodes/{node_ident}/maintenance', set_maintenance),
-    ('DELETE', '/v1/nodes/{node_ident}/maintenance', unset_maintenance),
-    ('GET', '/v1/nodes/{node_ident}/validate', validate),
-    ('GET', '/v1/nodes/{node_ident}/management/boot_device', get_boot_device),
-    ('PUT', '/v1/nodes/{node_ident}/management/boot_device', set_boot_device),
-    ('GET', '/v1/nodes/{node_ident}/management/boot_device/supported',
-     get_supported_boot_devices),
-    ('GET', '/v1/nodes/{node_ident}/vendor_passthru/methods', vendor_passthru_methods),
-    ('POST', '/v1/nodes/{node_ident}/vendor_passthru', vendor_passthru),
-    ('POST', '/v1/nodes/{node_ident}/vendor_passthru/{method}', vendor_passthru),
+    Route('GET', NODE + '/states', get_states, 'baremetal:node:get_states'),
+    Route('PUT', NODE + '/states/provision', set_provision_state,
+          'baremetal:node:set_provision_state', body=schemas.PROVISION, body_fields=PROVISION),
+    Route('PUT', NODE + '/states/power', set_power_state, 'baremetal:node:set_power_state',
+          body=schemas.POWER),
+    Route('PUT', NODE + '/maintenance', set_maintenance, 'baremetal:node:set_maintenance',
+          body=schemas.MAINTENANCE, body_optional=True),
+    Route('DELETE', NODE + '/maintenance', unset_maintenance, 'baremetal:node:clear_maintenance'),
+    Route('GET', NODE + '/validate', validate, 'baremetal:node:validate'),
+    Route('GET', NODE + '/management/boot_device', get_boot_device,
+          'baremetal:node:get_boot_device'),
+    Route('PUT', NODE + '/management/boot_device', set_boot_device,
+          'baremetal:node:set_boot_device', body=schemas.BOOT_DEVICE,
+          body_fields=BodyFields(noun='boot device')),
+    Route('GET', NODE + '/management/boot_device/supported', get_supported_boot_devices,
+          'baremetal:node:get_boot_device'),
+    Route('GET', NODE + '/vendor_passthru/methods', vendor_passthru_methods,
+          'baremetal:node:vendor_passthru'),
+    Route('POST', NODE + '/vendor_passthru', vendor_passthru, 'baremetal:node:vendor_passthru'),
+    Route('POST', NODE + '/vendor_passthru/{method}', vendor_passthru,
+          'baremetal:node:vendor_passthru'),
 ]

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from aiohttp import web
-from oslo_utils import strutils
 
 from ironic_lite.api import keys, utils
+from ironic_lite.api.route import NODE, BodyFields, Route
+from ironic_lite.api.schemas.nodes import CONSOLE
 from ironic_lite.common import exception
 
 
@@ -18,27 +19,9 @@ async def get_console(request: web.Request) -> web.Response:
     return web.json_response({'console_enabled': enabled, 'console_info': info})
 
 
-def _enabled(body: dict) -> bool:
-    unknown = set(body) - {'enabled'}
-    if unknown:
-        raise exception.InvalidParameterValue(
-            err=f'Unknown field(s) in console request: {", ".join(sorted(unknown))}')
-    if 'enabled' not in body:
-        raise exception.MissingParameterValue(err='"enabled" (a boolean) is required.')
-    value = body['enabled']
-    if isinstance(value, str):
-        try:
-            return strutils.bool_from_string(value, strict=True)
-        except ValueError:
-            pass
-    if not isinstance(value, bool):
-        raise exception.InvalidParameterValue(
-            err=f'Invalid value for enabled: {value!r}; expected a boolean.')
-    return value
-
-
 async def set_console(request: web.Request) -> web.Response:
-    enabled = _enabled(await utils.json_body(request))
+    # a boolean, and nothing else: checked by the route's declaration
+    enabled = (await utils.json_body(request))['enabled']
     node = await utils.get_node(request)
     await request.app[keys.RPCAPI].set_console_mode(node, enabled)
     location = f'{utils.base_url(request)}/v1/nodes/{node.uuid}/states/console'
@@ -46,6 +29,7 @@ async def set_console(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    ('GET', '/v1/nodes/{node_ident}/states/console', get_console),
-    ('PUT', '/v1/nodes/{node_ident}/states/console', set_console),
+    Route('GET', NODE + '/states/console', get_console, 'baremetal:node:get_console'),
+    Route('PUT', NODE + '/states/console', set_console, 'baremetal:node:set_console_state',
+          body=CONSOLE, body_fields=BodyFields(noun='console')),
 ]

@@ -8,6 +8,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from ironic_lite.api import keys, utils
+from ironic_lite.api import microversion as mv
+from ironic_lite.api.route import BY_HANDLER, NODE, Route
+from ironic_lite.api.schemas.nodes import INDICATOR
 from ironic_lite.common import exception
 
 
@@ -71,9 +74,16 @@ async def set_indicator(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+# Indicators (1.63) are not gated: upstream serves them at any version; their body is
+# checked from 1.63.
 ROUTES = [
-    ('PUT', '/v1/nodes/{node_ident}/management/inject_nmi', inject_nmi),
-    ('GET', '/v1/nodes/{node_ident}/management/indicators', list_indicators),
-    ('GET', '/v1/nodes/{node_ident}/management/indicators/{indicator}', get_indicator),
-    ('PUT', '/v1/nodes/{node_ident}/management/indicators/{indicator}', set_indicator),
+    Route('PUT', NODE + '/management/inject_nmi', inject_nmi, 'baremetal:node:inject_nmi',
+          since=mv.INJECT_NMI),
+    Route('GET', NODE + '/management/indicators', list_indicators,
+          'baremetal:node:get_indicator_state'),
+    Route('GET', NODE + '/management/indicators/{indicator}', get_indicator,
+          'baremetal:node:get_indicator_state'),
+    Route('PUT', NODE + '/management/indicators/{indicator}', set_indicator,
+          'baremetal:node:set_indicator_state', body=INDICATOR, since=mv.INDICATORS,
+          older=BY_HANDLER),
 ]

@@ -6,6 +6,8 @@ from http import HTTPStatus
 from aiohttp import web
 
 from ironic_lite.api import keys, utils
+from ironic_lite.api.route import BY_HANDLER, NODE, Route
+from ironic_lite.api.schemas.nodes import RAID
 from ironic_lite.common import exception
 
 RAID_CONFIG = (1, 12)
@@ -25,4 +27,6 @@ async def set_target_raid_config(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-ROUTES = [('PUT', '/v1/nodes/{node_ident}/states/raid', set_target_raid_config)]
+ROUTES = [Route('PUT', NODE + '/states/raid', set_target_raid_config,
+                'baremetal:node:set_raid_state', body=RAID, since=RAID_CONFIG,
+                older=BY_HANDLER)]

@@ -14,6 +14,8 @@ from aiohttp import web
 
 from ironic_lite.api import keys, utils
 from ironic_lite.api import microversion as mv
+from ironic_lite.api.route import BY_HANDLER, NODE, Route
+from ironic_lite.api.schemas.nodes import TRAITS
 from ironic_lite.common import exception
 
 _CUSTOM_RE = re.compile(r'CUSTOM_[A-Z0-9_]+')
@@ -89,10 +91,17 @@ async def remove_all_traits(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+# Below 1.37 upstream routes these paths to the node controller: GET is answered by
+# list_traits (406, after looking the node up), PUT 405 (no put there), DELETE 404.
 ROUTES = [
-    ('GET', '/v1/nodes/{node_ident}/traits', list_traits),
-    ('PUT', '/v1/nodes/{node_ident}/traits', set_traits),
-    ('DELETE', '/v1/nodes/{node_ident}/traits', remove_all_traits),
-    ('PUT', '/v1/nodes/{node_ident}/traits/{trait}', add_trait),
-    ('DELETE', '/v1/nodes/{node_ident}/traits/{trait}', remove_trait),
+    Route('GET', NODE + '/traits', list_traits, 'baremetal:node:traits:list', since=mv.TRAITS,
+          older=BY_HANDLER),
+    Route('PUT', NODE + '/traits', set_traits, 'baremetal:node:traits:set', body=TRAITS,
+          since=mv.TRAITS, older=405),
+    Route('DELETE', NODE + '/traits', remove_all_traits, 'baremetal:node:traits:delete',
+          since=mv.TRAITS),
+    Route('PUT', NODE + '/traits/{trait}', add_trait, 'baremetal:node:traits:set',
+          since=mv.TRAITS, older=405),
+    Route('DELETE', NODE + '/traits/{trait}', remove_trait, 'baremetal:node:traits:delete',
+          since=mv.TRAITS),
 ]

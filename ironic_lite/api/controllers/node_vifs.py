@@ -12,6 +12,9 @@ from aiohttp import web
 from oslo_utils import uuidutils
 
 from ironic_lite.api import keys, utils
+from ironic_lite.api import microversion as mv
+from ironic_lite.api.route import NODE, Route
+from ironic_lite.api.schemas.nodes import VIF
 from ironic_lite.common import exception
 
 VIF_PORT = (1, 67)
@@ -71,7 +74,10 @@ async def detach_vif(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    ('GET', '/v1/nodes/{node_ident}/vifs', list_vifs),
-    ('POST', '/v1/nodes/{node_ident}/vifs', attach_vif),
-    ('DELETE', '/v1/nodes/{node_ident}/vifs/{vif_id}', detach_vif),
+    Route('GET', NODE + '/vifs', list_vifs, 'baremetal:node:vif:list',
+          since=mv.VIFS),
+    Route('POST', NODE + '/vifs', attach_vif, 'baremetal:node:vif:attach',
+          body=VIF, since=mv.VIFS),
+    Route('DELETE', NODE + '/vifs/{vif_id}', detach_vif, 'baremetal:node:vif:detach',
+          since=mv.VIFS),
 ]

@@ -1,18 +1,21 @@
 """``/v1/nodes``: create, list, show, update (JSON patch) and delete nodes."""
 from __future__ import annotations
 
-import asyncio
 import copy
 import re
 from typing import Any
 
+import tenacity
 from aiohttp import web
 
 from ironic_lite.api import keys, policy, utils, views
 from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import drivers
 from ironic_lite.api.controllers import node_rules as rules
-from ironic_lite.common import exception, faults, states
+from ironic_lite.api.route import Route
+from ironic_lite.api.schemas import nodes as node_schemas
+from ironic_lite.api.schemas import query
+from ironic_lite.common import exception, faults, lock_wait, states
 from ironic_lite.conf.default import INTERFACE_TYPES
 from ironic_lite.db import models
 
@@ -362,25 +365,29 @@ async def patch_node(request: web.Request) -> web.Response:
     node = await utils.get_node(request)
     rules.check_patch_paths(request, patch, _WRITABLE)
     db = request.app[keys.DB]
-    conf = request.app[keys.CONF].conductor
-    lock_waits = 0
-    for _ in range(_PATCH_REAPPLY_LIMIT):
-        planned = await _plan_patch(request, node, patch, reset)
-        if planned is None:
-            return web.json_response(await render(request, node))
-        try:
-            node = await db.update_node(node.id, *planned)
-            return web.json_response(await render(request, node))
-        except exception.NodeStateChanged:
+    rounds = 0   # re-applications, counted across the lock waits
+
+    async def apply() -> web.Response:
+        nonlocal node, rounds
+        if rounds:   # called again after a lock wait: the node as it is now
             node = await db.get_node(node.id)
-        if node.reservation:
-            if lock_waits >= conf.node_locked_retry_attempts:
+        while rounds < _PATCH_REAPPLY_LIMIT:
+            rounds += 1
+            planned = await _plan_patch(request, node, patch, reset)
+            if planned is None:
+                return web.json_response(await render(request, node))
+            try:
+                node = await db.update_node(node.id, *planned)
+                return web.json_response(await render(request, node))
+            except exception.NodeStateChanged:
+                node = await db.get_node(node.id)
+            if node.reservation:
                 raise exception.NodeLocked(node=node.uuid, host=node.reservation)
-            lock_waits += 1
-            await asyncio.sleep(conf.node_locked_retry_interval)
-            node = await db.get_node(node.id)
-    raise exception.Conflict(f'Node {node.uuid} kept changing while the request was '
-                             'processed; please retry.')
+        raise exception.Conflict(f'Node {node.uuid} kept changing while the request was '
+                                 'processed; please retry.')
+
+    return await lock_wait.retrying(
+        request.app[keys.CONF], tenacity.retry_if_exception_type(exception.NodeLocked))(apply)
 
 
 async def _plan_patch(request: web.Request, node: models.Node, patch: list,
@@ -446,10 +453,13 @@ async def delete_node(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    ('POST', '/v1/nodes', create_node),
-    ('GET', '/v1/nodes', list_nodes),
-    ('GET', '/v1/nodes/detail', list_nodes_detail),
-    ('GET', '/v1/nodes/{node_ident}', get_node),
-    ('PATCH', '/v1/nodes/{node_ident}', patch_node),
-    ('DELETE', '/v1/nodes/{node_ident}', delete_node),
+    Route('POST', '/v1/nodes', create_node, 'baremetal:node:create',
+          body=node_schemas.NODE_CREATE),
+    Route('GET', '/v1/nodes', list_nodes, 'baremetal:node:list', query=query.NODE_LIST),
+    Route('GET', '/v1/nodes/detail', list_nodes_detail, 'baremetal:node:list',
+          query=query.NODE_LIST),
+    Route('GET', '/v1/nodes/{node_ident}', get_node, 'baremetal:node:get', query=query.FIELDS),
+    Route('PATCH', '/v1/nodes/{node_ident}', patch_node, 'baremetal:node:update',
+          body=node_schemas.JSON_PATCH),
+    Route('DELETE', '/v1/nodes/{node_ident}', delete_node, 'baremetal:node:delete'),
 ]

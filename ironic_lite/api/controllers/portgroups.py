@@ -6,7 +6,11 @@ from aiohttp import web
 from oslo_utils import uuidutils
 
 from ironic_lite.api import keys, policy, utils, views
+from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import collection as col
+from ironic_lite.api.route import NODE, Route
+from ironic_lite.api.schemas.nodes import JSON_PATCH
+from ironic_lite.api.schemas.resources import PORTGROUP_CREATE
 from ironic_lite.common import exception
 from ironic_lite.db import models
 
@@ -150,14 +154,24 @@ async def list_portgroup_ports(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    ('POST', '/v1/portgroups', create_portgroup),
-    ('GET', '/v1/portgroups', list_portgroups),
-    ('GET', '/v1/portgroups/detail', list_portgroups_detail),
-    ('GET', '/v1/portgroups/{portgroup_ident}', get_portgroup),
-    ('PATCH', '/v1/portgroups/{portgroup_ident}', patch_portgroup),
-    ('DELETE', '/v1/portgroups/{portgroup_ident}', delete_portgroup),
-    ('GET', '/v1/portgroups/{portgroup_ident}/ports', list_portgroup_ports),
-    ('GET', '/v1/portgroups/{portgroup_ident}/ports/detail', list_portgroup_ports),
-    ('GET', '/v1/nodes/{node_ident}/portgroups', list_node_portgroups),
-    ('GET', '/v1/nodes/{node_ident}/portgroups/detail', list_node_portgroups),
+    Route('POST', '/v1/portgroups', create_portgroup, 'baremetal:portgroup:create',
+          body=PORTGROUP_CREATE, since=mv.PORTGROUPS),
+    Route('GET', '/v1/portgroups', list_portgroups, 'baremetal:portgroup:list',
+          since=mv.PORTGROUPS),
+    Route('GET', '/v1/portgroups/detail', list_portgroups_detail, 'baremetal:portgroup:list',
+          since=mv.PORTGROUPS),
+    Route('GET', '/v1/portgroups/{portgroup_ident}', get_portgroup, 'baremetal:portgroup:get',
+          since=mv.PORTGROUPS),
+    Route('PATCH', '/v1/portgroups/{portgroup_ident}', patch_portgroup,
+          'baremetal:portgroup:update', body=JSON_PATCH, since=mv.PORTGROUPS),
+    Route('DELETE', '/v1/portgroups/{portgroup_ident}', delete_portgroup,
+          'baremetal:portgroup:delete', since=mv.PORTGROUPS),
+    Route('GET', '/v1/portgroups/{portgroup_ident}/ports', list_portgroup_ports,
+          'baremetal:portgroup:get', since=mv.PORTGROUP_PORTS),
+    Route('GET', '/v1/portgroups/{portgroup_ident}/ports/detail', list_portgroup_ports,
+          'baremetal:portgroup:get', since=mv.PORTGROUP_PORTS),
+    Route('GET', NODE + '/portgroups', list_node_portgroups, 'baremetal:portgroup:get',
+          since=mv.PORTGROUP_PORTS),
+    Route('GET', NODE + '/portgroups/detail', list_node_portgroups, 'baremetal:portgroup:get',
+          since=mv.PORTGROUP_PORTS),
 ]

@@ -9,6 +9,10 @@ from aiohttp import web
 
 from ironic_lite.api import keys, policy, utils, views
 from ironic_lite.api import microversion as mv
+from ironic_lite.api.route import NODE, Route
+from ironic_lite.api.schemas import query
+from ironic_lite.api.schemas.nodes import JSON_PATCH
+from ironic_lite.api.schemas.ports import PORT_CREATE
 from ironic_lite.common import exception
 from ironic_lite.db import models
 
@@ -284,12 +288,14 @@ async def delete_port(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    ('POST', '/v1/ports', create_port),
-    ('GET', '/v1/ports', list_ports),
-    ('GET', '/v1/ports/detail', list_ports_detail),
-    ('GET', '/v1/ports/{port_id}', get_port),
-    ('PATCH', '/v1/ports/{port_id}', patch_port),
-    ('DELETE', '/v1/ports/{port_id}', delete_port),
-    ('GET', '/v1/nodes/{node_ident}/ports', list_node_ports),
-    ('GET', '/v1/nodes/{node_ident}/ports/detail', list_node_ports),
+    Route('POST', '/v1/ports', create_port, 'baremetal:port:create', body=PORT_CREATE),
+    Route('GET', '/v1/ports', list_ports, 'baremetal:port:list', query=query.PORT_LIST),
+    Route('GET', '/v1/ports/detail', list_ports_detail, 'baremetal:port:list',
+          query=query.PORT_DETAIL),
+    Route('GET', '/v1/ports/{port_id}', get_port, 'baremetal:port:get', query=query.FIELDS),
+    Route('PATCH', '/v1/ports/{port_id}', patch_port, 'baremetal:port:update',
+          body=JSON_PATCH),
+    Route('DELETE', '/v1/ports/{port_id}', delete_port, 'baremetal:port:delete'),
+    Route('GET', NODE + '/ports', list_node_ports, 'baremetal:port:get'),
+    Route('GET', NODE + '/ports/detail', list_node_ports, 'baremetal:port:get'),
 ]

@@ -21,16 +21,19 @@ for the negotiated version, which is what ironic-python-agent reads:
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import urllib.parse
 
+import tenacity
 from aiohttp import web
 from oslo_utils import netutils, uuidutils
 
 from ironic_lite.api import keys, utils, views
 from ironic_lite.api import microversion as mv
+from ironic_lite.api.route import Route
+from ironic_lite.api.schemas import query
+from ironic_lite.api.schemas.nodes import HEARTBEAT, HEARTBEAT_NODE_IN_BODY
 from ironic_lite.common import agent_run, exception, log_limit, states
 
 LOG = logging.getLogger(__name__)
@@ -107,10 +110,15 @@ async def _token_for(request: web.Request, node):
     """``(node, token)``: a new token stored by compare-and-set, or ``******`` if one exists."""
     db = request.app[keys.DB]
     conf = request.app[keys.CONF]
-    interval = max(conf.conductor.node_locked_retry_interval, 0.01)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + _LOCKED_WAIT_S
-    while True:
+    waited = False
+
+    async def attempt():
+        nonlocal node, waited
+        if waited:   # after a wait: the node as it is now
+            node = await db.get_node(node.id)
+            if node.provision_state not in states.LOOKUP_ALLOWED_STATES:
+                raise _not_found(f'node {node.uuid} is in state {node.provision_state}')
+        waited = True
         info = node.driver_internal_info or {}
         if info.get(_TOKEN_KEY):
             return node, _MASKED
@@ -124,12 +132,13 @@ async def _token_for(request: web.Request, node):
                 return node, token
             except exception.NodeStateChanged:
                 pass  # another lookup or a conductor got there first: look again
-        if loop.time() >= deadline:
-            raise exception.NodeLocked(node=node.uuid, host=node.reservation)
-        await asyncio.sleep(interval)
-        node = await db.get_node(node.id)
-        if node.provision_state not in states.LOOKUP_ALLOWED_STATES:
-            raise _not_found(f'node {node.uuid} is in state {node.provision_state}')
+        raise exception.NodeLocked(node=node.uuid, host=node.reservation)
+
+    return await tenacity.AsyncRetrying(
+        retry=tenacity.retry_if_exception_type(exception.NodeLocked),
+        stop=tenacity.stop_after_delay(_LOCKED_WAIT_S),
+        wait=tenacity.wait_fixed(max(conf.conductor.node_locked_retry_interval, 0.01)),
+        reraise=True)(attempt)
 
 
 async def lookup(request: web.Request) -> web.Response:
@@ -237,7 +246,10 @@ async def heartbeat(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    ('GET', '/v1/lookup', lookup),
-    ('POST', '/v1/heartbeat/{node_ident}', heartbeat),
-    ('POST', '/v1/heartbeat', heartbeat),
+    Route('GET', '/v1/lookup', lookup, 'baremetal:driver:ipa_lookup',
+          since=mv.RAMDISK_ENDPOINTS, query=query.LOOKUP),
+    Route('POST', '/v1/heartbeat/{node_ident}', heartbeat, 'baremetal:node:ipa_heartbeat',
+          body=HEARTBEAT, since=mv.RAMDISK_ENDPOINTS),
+    Route('POST', '/v1/heartbeat', heartbeat, 'baremetal:node:ipa_heartbeat',
+          body=HEARTBEAT_NODE_IN_BODY, since=mv.RAMDISK_ENDPOINTS),
 ]

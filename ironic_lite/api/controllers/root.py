@@ -5,6 +5,7 @@ from aiohttp import web
 
 from ironic_lite.api import microversion as mv
 from ironic_lite.api import utils
+from ironic_lite.api.route import Route
 
 
 def _version(request: web.Request) -> dict:
@@ -65,7 +66,8 @@ _VERSIONED_COLLECTIONS = (
 )
 
 
+# Public (api/auth): the rule is only named in the OpenAPI document.
 ROUTES = [
-    ('GET', '/', get_root),
-    ('GET', '/v1', get_v1),
+    Route('GET', '/', get_root, 'baremetal:driver:get'),
+    Route('GET', '/v1', get_v1, 'baremetal:driver:get'),
 ]

@@ -11,7 +11,11 @@ from typing import Any
 from aiohttp import web
 
 from ironic_lite.api import keys, policy, utils
+from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import collection as col
+from ironic_lite.api.route import NODE, Route
+from ironic_lite.api.schemas.nodes import JSON_PATCH
+from ironic_lite.api.schemas.resources import VOLUME_CREATE
 from ironic_lite.common import exception
 from ironic_lite.common import resource_errors as errors
 from ironic_lite.db import models
@@ -199,12 +203,18 @@ async def delete(request: web.Request) -> web.Response:
 
 _KIND = '{kind:connectors|targets}'
 ROUTES = [
-    ('GET', '/v1/volume', volume_root),
-    ('POST', f'/v1/volume/{_KIND}', create),
-    ('GET', f'/v1/volume/{_KIND}', list_items),
-    ('GET', f'/v1/volume/{_KIND}/{{ident}}', show),
-    ('PATCH', f'/v1/volume/{_KIND}/{{ident}}', patch),
-    ('DELETE', f'/v1/volume/{_KIND}/{{ident}}', delete),
-    ('GET', '/v1/nodes/{node_ident}/volume', node_volume_root),
-    ('GET', f'/v1/nodes/{{node_ident}}/volume/{_KIND}', list_node_items),
+    Route('GET', '/v1/volume', volume_root, 'baremetal:volume:get', since=mv.VOLUME),
+    Route('POST', f'/v1/volume/{_KIND}', create, 'baremetal:volume:create',
+          body=VOLUME_CREATE, since=mv.VOLUME),
+    Route('GET', f'/v1/volume/{_KIND}', list_items, 'baremetal:volume:list', since=mv.VOLUME),
+    Route('GET', f'/v1/volume/{_KIND}/{{ident}}', show, 'baremetal:volume:get',
+          since=mv.VOLUME),
+    Route('PATCH', f'/v1/volume/{_KIND}/{{ident}}', patch, 'baremetal:volume:update',
+          body=JSON_PATCH, since=mv.VOLUME),
+    Route('DELETE', f'/v1/volume/{_KIND}/{{ident}}', delete, 'baremetal:volume:delete',
+          since=mv.VOLUME),
+    Route('GET', NODE + '/volume', node_volume_root, 'baremetal:volume:get',
+          since=mv.VOLUME),
+    Route('GET', f'/v1/nodes/{{node_ident}}/volume/{_KIND}', list_node_items,
+          'baremetal:volume:get', since=mv.VOLUME),
 ]

@@ -1,11 +1,11 @@
-"""JSON Schemas of request bodies, applied in one place (:func:`create_middleware`).
+"""JSON Schemas of request bodies, applied in one place (:data:`middleware`).
 
-:data:`BODY_SCHEMAS` maps (method, route template) to the schema of the request body; the
-same table feeds the OpenAPI description (``api/openapi.py``). Schemas check the shape and
-types of every field any microversion accepts; what depends on the negotiated version
-(fields that appear later, verbs) and on state is checked by the controllers, which also
-refuse unknown fields with version-aware messages. A body that does not match is a 400 whose
-message names the field.
+Each route declares its body schema (``body`` of its :class:`~ironic_lite.api.route.Route`,
+from its first microversion on); the same declaration feeds the OpenAPI description
+(``api/openapi.py``). Schemas check the shape and types of every field any microversion
+accepts; a route's ``body_fields`` adds the versions of optional fields and verbs. What
+depends on state, and on other fields, is checked by the controllers. A body that does not
+match is a 400 whose message names the field.
 """
 from __future__ import annotations
 
@@ -16,61 +16,8 @@ from typing import Any
 import jsonschema
 from aiohttp import web
 
-from ironic_lite.api import utils
-from ironic_lite.api.schemas import nodes, ports, resources
+from ironic_lite.api import route, utils
 from ironic_lite.common import exception
-
-N = '/v1/nodes/{}'
-BODY_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
-    ('POST', '/v1/nodes'): nodes.NODE_CREATE,
-    ('PATCH', N): nodes.JSON_PATCH,
-    ('PUT', N + '/states/provision'): nodes.PROVISION,
-    ('PUT', N + '/states/power'): nodes.POWER,
-    ('PUT', N + '/states/console'): nodes.CONSOLE,
-    ('PUT', N + '/states/boot_mode'): nodes.BOOT_MODE,
-    ('PUT', N + '/states/secure_boot'): nodes.SECURE_BOOT,
-    ('PUT', N + '/states/raid'): nodes.RAID,
-    ('PUT', N + '/maintenance'): nodes.MAINTENANCE,
-    ('PUT', N + '/management/boot_device'): nodes.BOOT_DEVICE,
-    ('PUT', N + '/management/indicators/{}'): nodes.INDICATOR,
-    ('PUT', N + '/management/indicators/{}/{}'): nodes.INDICATOR,
-    ('PUT', N + '/traits'): nodes.TRAITS,
-    ('POST', N + '/vifs'): nodes.VIF,
-    ('POST', '/v1/heartbeat/{}'): nodes.HEARTBEAT,
-    ('POST', '/v1/heartbeat'): nodes.HEARTBEAT_NODE_IN_BODY,
-    ('POST', '/v1/ports'): ports.PORT_CREATE,
-    ('PATCH', '/v1/ports/{}'): nodes.JSON_PATCH,
-    ('POST', '/v1/chassis'): resources.CHASSIS_CREATE,
-    ('PATCH', '/v1/chassis/{}'): nodes.JSON_PATCH,
-    ('POST', '/v1/portgroups'): resources.PORTGROUP_CREATE,
-    ('PATCH', '/v1/portgroups/{}'): nodes.JSON_PATCH,
-    ('POST', '/v1/allocations'): resources.ALLOCATION_CREATE,
-    ('PATCH', '/v1/allocations/{}'): nodes.JSON_PATCH,
-    ('POST', '/v1/deploy_templates'): resources.DEPLOY_TEMPLATE_CREATE,
-    ('PATCH', '/v1/deploy_templates/{}'): nodes.JSON_PATCH,
-    ('POST', '/v1/volume/{}'): resources.VOLUME_CREATE,
-    ('PATCH', '/v1/volume/{}/{}'): nodes.JSON_PATCH,
-    ('POST', '/v1/events'): resources.EVENTS,
-}
-# Endpoints that exist only from a microversion: below it the controller answers 404/406, so
-# the body is not looked at.
-MIN_VERSIONS: dict[tuple[str, str], tuple[int, int]] = {
-    ('PUT', N + '/states/raid'): (1, 12),
-    ('POST', '/v1/portgroups'): (1, 23), ('PATCH', '/v1/portgroups/{}'): (1, 23),
-    ('POST', '/v1/volume/{}'): (1, 32), ('PATCH', '/v1/volume/{}/{}'): (1, 32),
-    ('POST', '/v1/allocations'): (1, 52), ('PATCH', '/v1/allocations/{}'): (1, 57),
-    ('POST', '/v1/events'): (1, 54),
-    ('POST', '/v1/deploy_templates'): (1, 55), ('PATCH', '/v1/deploy_templates/{}'): (1, 55),
-    ('POST', '/v1/heartbeat/{}'): (1, 22), ('POST', '/v1/heartbeat'): (1, 22),
-    ('POST', N + '/vifs'): (1, 28),
-    ('PUT', N + '/traits'): (1, 37),
-    ('PUT', N + '/management/indicators/{}'): (1, 63),
-    ('PUT', N + '/management/indicators/{}/{}'): (1, 63),
-    ('PUT', N + '/states/boot_mode'): (1, 76),
-    ('PUT', N + '/states/secure_boot'): (1, 76),
-}
-# Bodies that may be left out (PUT …/maintenance takes an optional reason).
-OPTIONAL_BODY = {('PUT', N + '/maintenance')}
 
 _VALIDATORS: dict[int, jsonschema.protocols.Validator] = {}
 
@@ -102,28 +49,20 @@ def validate(schema: dict[str, Any], body: Any) -> None:
         err=f'Invalid value for field "{field}": {error.message}')
 
 
-def schema_for(method: str, route_template: str) -> dict[str, Any] | None:
-    return BODY_SCHEMAS.get((method, route_template))
-
-
-def create_middleware(template: Callable[[str], str]):
-    """Validate the body of every request whose route has a schema, before its handler."""
-
-    @web.middleware
-    async def schema_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        resource = getattr(request.match_info.route, 'resource', None)
-        if resource is not None:
-            key = (request.method, template(resource.canonical))
-            schema = BODY_SCHEMAS.get(key)
-            if schema is not None and utils.version(request) < MIN_VERSIONS.get(key, (1, 1)):
-                schema = None
-            if schema is not None and (key not in OPTIONAL_BODY or request.body_exists):
-                kind = list if schema.get('type') == 'array' else dict
-                body = await utils.json_body(request, kind)
-                if utils.big_body(request):   # never walk a big body on the event loop
-                    await asyncio.to_thread(validate, schema, body)
-                else:
-                    validate(schema, body)
-        return await handler(request)
-
-    return schema_middleware
+@web.middleware
+async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Validate the body of every request whose route declares a schema, before its
+    handler."""
+    declared = route.of(request)
+    if declared is not None and declared.body is not None:
+        version = utils.version(request)
+        schema = declared.body_schema(version)
+        if schema is not None and (not declared.body_optional or request.body_exists):
+            kind = list if schema.get('type') == 'array' else dict
+            body = await utils.json_body(request, kind)
+            if utils.big_body(request):   # never walk a big body on the event loop
+                await asyncio.to_thread(validate, schema, body)
+            else:
+                validate(schema, body)
+            declared.check_body_fields(body, version)
+    return await handler(request)

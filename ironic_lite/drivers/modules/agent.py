@@ -27,15 +27,17 @@ import os
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
+import tenacity
+
 from ironic_lite.common import exception, states
 from ironic_lite.common import image_cache as cache
 from ironic_lite.common import image_service as images
 from ironic_lite.db import models
-from ironic_lite.drivers import base, deploy_utils
+from ironic_lite.drivers import base
 from ironic_lite.drivers.modules import agent_client
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ironic_lite.conductor.task_manager import TaskManager
+    from ironic_lite.drivers.task import Task
 
 LOG = logging.getLogger(__name__)
 
@@ -58,11 +60,11 @@ PROPERTIES = {
 }
 
 
-def _download_source(task: TaskManager) -> str:
+def _download_source(task: Task) -> str:
     node = task.node
     mode = ((node.instance_info or {}).get('image_download_source')
             or (node.driver_info or {}).get('image_download_source')
-            or task.res.conf.agent.image_download_source)
+            or task.conf.agent.image_download_source)
     if mode not in ('http', 'local'):
         raise exception.InvalidParameterValue(
             err=f'Invalid image_download_source {mode!r} for node {node.uuid}: expected '
@@ -92,11 +94,24 @@ def _unlink(path: str) -> None:
 class AgentDeploy(base.DeployInterface):
     """Deploy through the IPA protocol (``direct``)."""
 
+    def __init__(self) -> None:
+        self._agent: agent_client.AgentClient | None = None
+
+    def _agent_client(self, task: Task) -> agent_client.AgentClient:
+        """This conductor's agent client (one per loaded interface, so per conductor)."""
+        if self._agent is None:
+            self._agent = agent_client.AgentClient(task.res.conf)
+        return self._agent
+
+    async def close(self) -> None:
+        if self._agent is not None:
+            await self._agent.close()
+
     def get_properties(self) -> dict[str, str]:
         return dict(PROPERTIES)
 
     # -- validation -----------------------------------------------------------------------
-    async def validate(self, task: TaskManager) -> None:
+    async def validate(self, task: Task) -> None:
         node = task.node
         await task.driver.boot.validate(task)
         info = node.instance_info or {}
@@ -107,7 +122,7 @@ class AgentDeploy(base.DeployInterface):
                     'deploy needs the image to write')
         mode = _download_source(task)
         # unknown schemes, and file:// paths outside [conductor]file_url_allowed_paths
-        await images.validate_source(source, task.res.conf)
+        await images.validate_source(source, task.conf)
         if not images.is_glance_image(source):
             checksum = info.get('image_checksum')
             if not (checksum or info.get('image_os_hash_value')):
@@ -118,25 +133,25 @@ class AgentDeploy(base.DeployInterface):
             if not (checksum and '://' in checksum):
                 images.parse_checksum(checksum, info.get('image_os_hash_algo'),
                                       info.get('image_os_hash_value'))
-        if (mode == 'local' or not _is_http(source)) and not task.res.conf.deploy.http_url:
+        if (mode == 'local' or not _is_http(source)) and not task.conf.deploy.http_url:
             raise exception.MissingParameterValue(
                 err='[deploy]http_url is not set: the direct deploy serves cached images '
                     f'to the agent of node {node.uuid} over HTTP')
 
     # -- deploy ---------------------------------------------------------------------------
-    async def prepare(self, task: TaskManager) -> None:
+    async def prepare(self, task: Task) -> None:
         await task.set_driver_internal_info(**dict.fromkeys(_RUN_KEYS))
         await task.driver.boot.prepare_ramdisk(task, {})
 
-    async def deploy(self, task: TaskManager) -> str:
+    async def deploy(self, task: Task) -> str:
         image_info = await self._image_info(task)
         await task.set_driver_internal_info(agent_image_info=image_info)
         await task.driver.power.reboot(task)
         await task.save(power_state=states.POWER_ON, target_power_state=None)
         return states.DEPLOYWAIT
 
-    async def _image_info(self, task: TaskManager) -> dict[str, Any]:
-        node, conf = task.node, task.res.conf
+    async def _image_info(self, task: Task) -> dict[str, Any]:
+        node, conf = task.node, task.conf
         info = node.instance_info or {}
         source = info['image_source']
         image_id = (images.GlanceImageService.image_id(source)
@@ -178,18 +193,18 @@ class AgentDeploy(base.DeployInterface):
         return result
 
     @staticmethod
-    def _image_path(task: TaskManager) -> str:
-        return os.path.join(task.res.conf.deploy.http_root, AGENT_IMAGE_DIR, task.node.uuid)
+    def _image_path(task: Task) -> str:
+        return os.path.join(task.conf.deploy.http_root, AGENT_IMAGE_DIR, task.node.uuid)
 
     # -- callbacks ------------------------------------------------------------------------
-    async def heartbeat(self, task: TaskManager, callback_url: str,
+    async def heartbeat(self, task: Task, callback_url: str,
                         agent_version: str | None = None, **kwargs: Any) -> None:
         node = task.node
         if node.provision_state != states.DEPLOYWAIT:
             LOG.debug('Heartbeat of node %s in %s: nothing to do', node.uuid,
                       node.provision_state)
             return
-        client = agent_client.AgentClient(task.res.conf)
+        client = self._agent_client(task)
         info = node.driver_internal_info or {}
         try:
             if not info.get('agent_deploy_started'):
@@ -223,7 +238,7 @@ class AgentDeploy(base.DeployInterface):
             await self._fail(task, 'Deploy failed: the agent reported an error in '
                                    f'prepare_image: {agent_client.command_error(command)}')
 
-    async def _start_writing(self, task: TaskManager, client: agent_client.AgentClient) -> None:
+    async def _start_writing(self, task: Task, client: agent_client.AgentClient) -> None:
         node = task.node
         image_info = (node.driver_internal_info or {}).get('agent_image_info')
         if not image_info:
@@ -239,7 +254,7 @@ class AgentDeploy(base.DeployInterface):
         await task.save(driver_internal_info=info, provision_updated_at=models.utcnow())
         LOG.info('Node %s: the agent is writing image %s', node.uuid, image_info.get('id'))
 
-    async def _finish(self, task: TaskManager) -> None:
+    async def _finish(self, task: Task) -> None:
         """In a worker, holding the lock: ramdisk off, instance boot, power on, active."""
         node = task.node
         try:
@@ -252,7 +267,7 @@ class AgentDeploy(base.DeployInterface):
                     if k not in _END_KEYS}
             await task.save(power_state=states.POWER_ON, target_power_state=None,
                             driver_internal_info=info)
-            await deploy_utils.finish_deploy(task)  # remaining deploy steps, then active
+            await task.resume_steps()  # remaining deploy steps, then active
         except Exception as e:
             if not isinstance(e, exception.IronicLiteException):
                 LOG.exception('Unexpected error finishing the deploy of node %s', node.uuid)
@@ -260,29 +275,32 @@ class AgentDeploy(base.DeployInterface):
             return
         LOG.info('Node %s: deployed by its agent, now active', node.uuid)
 
-    async def _power_off(self, task: TaskManager) -> None:
-        conf = task.res.conf.agent
+    async def _power_off(self, task: Task) -> None:
+        conf = task.conf.agent
         try:
-            await agent_client.AgentClient(task.res.conf).power_off(task.node)
+            await self._agent_client(task).power_off(task.node)
         except Exception as e:  # the agent may drop the connection while powering off
             LOG.info('Node %s: soft power off through the agent failed (%s); using the '
                      'power interface', task.node.uuid, e)
         else:
-            for attempt in range(conf.post_deploy_get_power_state_retries):
-                if await task.driver.power.get_power_state(task) == states.POWER_OFF:
+            if conf.post_deploy_get_power_state_retries > 0:
+                polls = tenacity.AsyncRetrying(
+                    retry=tenacity.retry_if_result(lambda state: state != states.POWER_OFF),
+                    stop=tenacity.stop_after_attempt(conf.post_deploy_get_power_state_retries),
+                    wait=tenacity.wait_fixed(conf.post_deploy_get_power_state_retry_interval),
+                    retry_error_callback=lambda _: None)
+                if await polls(task.driver.power.get_power_state, task) == states.POWER_OFF:
                     return
-                if attempt + 1 < conf.post_deploy_get_power_state_retries:
-                    await asyncio.sleep(conf.post_deploy_get_power_state_retry_interval)
         await task.driver.power.set_power_state(task, states.POWER_OFF)
 
-    async def _fail(self, task: TaskManager, message: str) -> None:
-        await deploy_utils.fail_deploy(task, message, self.clean_up)
+    async def _fail(self, task: Task, message: str) -> None:
+        await task.fail_steps(message)  # deploy failed; this interface's clean_up runs
 
     # -- tear down ------------------------------------------------------------------------
-    async def tear_down(self, task: TaskManager) -> None:
+    async def tear_down(self, task: Task) -> None:
         await task.driver.power.set_power_state(task, states.POWER_OFF)
 
-    async def clean_up(self, task: TaskManager) -> None:
+    async def clean_up(self, task: Task) -> None:
         await task.driver.boot.clean_up_ramdisk(task)
         await task.driver.boot.clean_up_instance(task)
         await asyncio.to_thread(_unlink, self._image_path(task))

@@ -5,7 +5,9 @@ with ``{"name": "standby.prepare_image", "params": {...}}``; the answer is one c
 (``id``, ``command_name``, ``command_status`` RUNNING/SUCCEEDED/FAILED, ``command_result``,
 ``command_error``). ``GET {agent_url}/v1/commands/`` lists every command as ``{"commands":
 [...]}``. Every request has a timeout (``[agent]command_timeout``) and connection failures are
-retried ``[agent]max_command_attempts`` times; nothing here blocks the event loop.
+retried (tenacity) up to ``[agent]max_command_attempts`` attempts in all; nothing here blocks
+the event loop. One :class:`AgentClient` per conductor (its ``direct`` deploy interface owns
+it) sends every request through one aiohttp session, closed when the conductor stops.
 
 TLS (``https`` agent URLs), as upstream's ``_get_verify``: the certificate the agent sent in its
 heartbeat (``driver_internal_info['agent_verify_ca']``, IPA's automatic TLS from API 1.68) is
@@ -27,6 +29,7 @@ import stat
 from typing import Any
 
 import aiohttp
+import tenacity
 from oslo_config import cfg
 from oslo_utils import strutils
 
@@ -84,10 +87,35 @@ async def _cached_context(key: tuple, **locations: str) -> ssl.SSLContext:
 
 
 class AgentClient:
-    """One client per operation; ``conf`` is the service configuration."""
+    """The agent API client of one conductor (``conf`` is its configuration).
+
+    One aiohttp session for every agent, as aiohttp recommends, created on first use and
+    closed by :meth:`close` when the conductor stops. Each request still carries its own TLS
+    context (the node's agent certificate) and timeout. Connections are not kept alive
+    between requests, as before: an agent is a short-lived server, and the next agent run at
+    the same address (after a reboot) must not be sent a command on a dead connection.
+    """
 
     def __init__(self, conf: cfg.ConfigOpts):
         self.conf = conf
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _current_session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._loop = loop
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(force_close=True),
+                # agents set no cookies; one agent's must never reach another
+                cookie_jar=aiohttp.DummyCookieJar())
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session (the conductor stops); a later request opens a new one."""
+        session, self._session = self._session, None
+        if session is not None and not session.closed and self._loop is asyncio.get_running_loop():
+            await session.close()
 
     def _url(self, node) -> str:
         agent_url = (node.driver_internal_info or {}).get('agent_url')
@@ -146,19 +174,20 @@ class AgentClient:
         url = self._url(node)
         tls, trusted = await self._tls(node, url)
         attempts = self.conf.agent.max_command_attempts
-        for attempt in range(1, attempts + 1):
+
+        async def attempt() -> tuple[int, Any]:
             try:
-                async with aiohttp.ClientSession(timeout=self._timeout()) as session:
-                    async with session.request(method, url, ssl=tls, **kwargs) as resp:
-                        text = await resp.text()
-                        try:
-                            body = await resp.json(content_type=None) if text else None
-                        except ValueError:
-                            raise exception.IronicLiteException(
-                                f'Agent of node {node.uuid} answered {what} with HTTP '
-                                f'{resp.status} and a body that is not JSON: '
-                                f'{text[:200]!r}') from None
-                        return resp.status, body
+                async with self._current_session().request(
+                        method, url, ssl=tls, timeout=self._timeout(), **kwargs) as resp:
+                    text = await resp.text()
+                    try:
+                        body = await resp.json(content_type=None) if text else None
+                    except ValueError:
+                        raise exception.IronicLiteException(
+                            f'Agent of node {node.uuid} answered {what} with HTTP '
+                            f'{resp.status} and a body that is not JSON: '
+                            f'{text[:200]!r}') from None
+                    return resp.status, body
             except (aiohttp.ClientSSLError, ssl.SSLError) as e:
                 # Before ClientConnectionError (its parent): a certificate that does not verify
                 # is not a network hiccup, retrying cannot help.
@@ -166,17 +195,28 @@ class AgentClient:
                     reason=f'TLS with the agent of node {node.uuid} at {url} failed for {what}, '
                            f'its certificate was checked against {trusted}: '
                            f'{str(e) or type(e).__name__}') from e
-            except (TimeoutError, aiohttp.ClientConnectionError) as e:
-                reason = (f'could not reach the agent of node {node.uuid} at {url} for '
-                          f'{what} (attempt {attempt} of {attempts}): '
-                          f'{str(e) or type(e).__name__}')
-                if attempt == attempts:
-                    raise AgentConnectionFailed(reason=reason) from e
-                LOG.warning('%s; retrying', reason)
+            except (TimeoutError, aiohttp.ClientConnectionError):
+                raise   # retried below
             except aiohttp.ClientError as e:
                 raise AgentConnectionFailed(
                     reason=f'{what} on the agent of node {node.uuid} failed: {e}') from e
-        raise AssertionError('unreachable')  # pragma: no cover
+
+        def unreachable(state: tenacity.RetryCallState) -> str:
+            e = state.outcome.exception()
+            return (f'could not reach the agent of node {node.uuid} at {url} for {what} '
+                    f'(attempt {state.attempt_number} of {attempts}): '
+                    f'{str(e) or type(e).__name__}')
+
+        def give_up(state: tenacity.RetryCallState) -> None:
+            raise AgentConnectionFailed(reason=unreachable(state)) \
+                from state.outcome.exception()
+
+        # Connection failures and time-outs are retried at once, max_command_attempts in all.
+        return await tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type((TimeoutError, aiohttp.ClientConnectionError)),
+            stop=tenacity.stop_after_attempt(attempts),
+            before_sleep=lambda state: LOG.warning('%s; retrying', unreachable(state)),
+            retry_error_callback=give_up)(attempt)
 
     @staticmethod
     def _with_token(node, query: dict[str, str]) -> dict[str, str]:

@@ -86,7 +86,7 @@ def check_preserve_ephemeral(node, whole_disk: bool) -> None:
 async def write_image(task, src: str, target: disk_writer.Target, whole_disk: bool,
                       progress: ProgressSaver) -> dict[str, Any]:
     """Write the cached image ``src`` to ``target``; returns driver_internal_info values."""
-    conf = task.res.conf
+    conf = task.conf
     if not await asyncio.to_thread(os.path.exists, src):
         raise exception.InstanceDeployFailure(
             reason=f'the cached instance image {src} is gone (was the node cleaned up?)')
@@ -119,7 +119,7 @@ async def _write_whole_disk(task, src: str, src_format: str, fmt, target, disk_s
                             report: disk_writer.ProgressFn,
                             drive: configdrive_partition.ConfigDrive | None,
                             scratch: str) -> dict[str, Any]:
-    conf = task.res.conf
+    conf = task.conf
     if fmt.virtual_size > disk_size:
         raise exception.InstanceDeployFailure(
             reason=f'the image ({fmt.virtual_size} bytes) is larger than the disk of '
@@ -166,7 +166,7 @@ async def _write_partitions(task, src: str, src_format: str, fmt, target, disk_s
                             report: disk_writer.ProgressFn,
                             drive: configdrive_partition.ConfigDrive | None,
                             scratch: str) -> dict[str, Any]:
-    node, conf = task.node, task.res.conf
+    node, conf = task.node, task.conf
     info = node.instance_info or {}
     layout = disk_layout.plan(disk_size, root_mb=_mb(info, 'root_gb', 1024),
                               swap_mb=_mb(info, 'swap_mb'),

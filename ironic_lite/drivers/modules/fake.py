@@ -285,12 +285,12 @@ class FakeBIOS(base.BIOSInterface):
     @base.clean_step(priority=0, argsinfo=_BIOS_SETTINGS_ARGSINFO)
     async def apply_configuration(self, task, settings: list) -> None:
         wanted = _bios_settings(settings)
-        await task.res.db.set_bios_settings(task.node.id, wanted)
+        await task.db.set_bios_settings(task.node.id, wanted)
 
     @base.deploy_step(priority=0)
     @base.clean_step(priority=0)
     async def factory_reset(self, task) -> None:
-        await task.res.db.set_bios_settings(task.node.id, {})
+        await task.db.set_bios_settings(task.node.id, {})
 
 
 def _updated_capabilities(current: Any, **values: str) -> str:

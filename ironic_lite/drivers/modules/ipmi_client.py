@@ -42,6 +42,7 @@ import time
 import weakref
 from typing import Any
 
+import tenacity
 from pyghmi.ipmi.private import session as pyghmi_session
 from pyghmi.ipmi.private import util as pyghmi_util
 
@@ -452,10 +453,17 @@ async def call(info: IPMIInfo, steps: list[tuple[int, int, tuple]], what: str) -
         raise exception.IPMIFailure(bmc=info.bmc, reason=f'{what}: {e}') from None
 
 
+class _Transient(Exception):
+    """A failure worth another attempt (no answer, BMC busy)."""
+
+
 async def _attempts(loop: asyncio.AbstractEventLoop, info: IPMIInfo, steps: list, what: str,
                     last_error: list[str]) -> list[bytes]:
+    """Attempts ``_RETRY_DELAY`` apart until one succeeds or fails for good; the caller's
+    ``asyncio.timeout`` (``[ipmi]command_retry_timeout``) ends them."""
     pump = _pump()
-    while True:
+
+    async def attempt() -> list[bytes]:
         fut = loop.create_future()
         op = _Op(info, steps, functools.partial(_deliver, loop, fut))
         pump.submit(pump.start, op)
@@ -470,5 +478,12 @@ async def _attempts(loop: asyncio.AbstractEventLoop, info: IPMIInfo, steps: list
         if not result['retryable']:
             raise exception.IPMIFailure(bmc=info.bmc, reason=f'{what}: {result["error"]}')
         last_error.append(result['error'])
-        LOG.debug('IPMI %s on %s failed, retrying: %s', what, info.bmc, result['error'])
-        await asyncio.sleep(_RETRY_DELAY)
+        raise _Transient(result['error'])
+
+    def log_retry(state: tenacity.RetryCallState) -> None:
+        LOG.debug('IPMI %s on %s failed, retrying: %s', what, info.bmc,
+                  state.outcome.exception())
+
+    return await tenacity.AsyncRetrying(
+        retry=tenacity.retry_if_exception_type(_Transient), stop=tenacity.stop_never,
+        wait=tenacity.wait_fixed(_RETRY_DELAY), before_sleep=log_retry)(attempt)

@@ -6,9 +6,9 @@ changes are sent without waiting and then polled until the BMC reports the targe
 """
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
+import tenacity
 from oslo_utils import strutils
 from pyghmi.ipmi import command as pyghmi_command
 
@@ -129,17 +129,16 @@ async def _power(info: IPMIInfo, directive: int, what: str) -> None:
 
 async def _wait_for(info: IPMIInfo, node: Any, target: str, timeout: float) -> None:
     """Poll until the BMC reports ``target``: at min_command_interval, at least _POLL_MIN."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        state = await _get_power(info)
-        if state == target:
-            return
-        if loop.time() >= deadline:
-            raise exception.PowerStateFailure(
-                f'Node {node.uuid} did not reach "{target}" within {timeout} s; the BMC '
-                f'at {info.bmc} still reports "{state}".')
-        await asyncio.sleep(max(0.0, _POLL_MIN - CONF.ipmi.min_command_interval))
+    retrying = tenacity.AsyncRetrying(
+        retry=tenacity.retry_if_result(lambda state: state != target),
+        stop=tenacity.stop_after_delay(timeout),
+        wait=tenacity.wait_fixed(max(0.0, _POLL_MIN - CONF.ipmi.min_command_interval)))
+    try:
+        await retrying(_get_power, info)
+    except tenacity.RetryError as e:
+        raise exception.PowerStateFailure(
+            f'Node {node.uuid} did not reach "{target}" within {timeout} s; the BMC '
+            f'at {info.bmc} still reports "{e.last_attempt.result()}".') from None
 
 
 class IPMIPower(base.PowerInterface):

@@ -13,7 +13,7 @@ import os
 
 from oslo_config import cfg
 
-from ironic_lite.common import dhcp, exception
+from ironic_lite.common import exception, fileutils
 from ironic_lite.drivers.modules import pxe, pxe_utils
 
 BOOT_SCRIPT_NAME = 'boot.ipxe'
@@ -41,4 +41,4 @@ class IPXEBoot(pxe.PXEBoot):
         path = os.path.join(root, BOOT_SCRIPT_NAME)
         if not pxe_utils.file_has_content(path, script):
             pxe_utils.ensure_dir(root, conf.pxe.dir_permission)
-            dhcp.write_file_atomic(path, script, conf.pxe.file_permission)
+            fileutils.write_atomic(path, script, conf.pxe.file_permission)

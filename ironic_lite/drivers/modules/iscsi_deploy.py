@@ -2,8 +2,8 @@
 
 1. ``prepare``: power off, a fresh random deploy key (only its salted hash is stored, in
    ``driver_internal_info['deploy_key_hash']``), ramdisk boot through the boot interface with
-   ``deployment_key`` and ``iscsi_target_iqn`` (``iqn.2008-10.org.openstack:<uuid>``) on its
-   kernel command line.
+   ``deployment_key``, ``iscsi_target_iqn`` (``iqn.2008-10.org.openstack:<uuid>``) and
+   ``whole_disk_image`` (0/1) on its kernel command line.
 2. ``deploy``: the instance image is cached (master cache → ``[pxe]images_path/<uuid>/disk``)
    and checked against ``instance_info/root_gb`` (partition images) or
    ``properties/local_gb`` (whole-disk images); the node reboots into the ramdisk;
@@ -26,9 +26,11 @@ import shutil
 import time
 from typing import Any, ClassVar
 
+import tenacity
+
 from ironic_lite.common import deploy_key, exception, image_cache, image_format, states
 from ironic_lite.common import image_service as images
-from ironic_lite.drivers import base, deploy_utils
+from ironic_lite.drivers import base
 from ironic_lite.drivers.modules import disk_deploy, disk_layout, disk_writer, pxe_utils
 
 LOG = logging.getLogger(__name__)
@@ -67,9 +69,19 @@ def _int(info: dict, key: str, where: str, default: int = 0) -> int:
 
 
 async def notify_ramdisk(address: str, port: int, timeout: float) -> None:
-    """The bash ramdisk protocol: connect to ``address:port`` and send ``done``."""
+    """The bash ramdisk protocol: connect to ``address:port`` and send ``done``.
+
+    The ramdisk starts listening only once its callback's POST has returned, and the conductor
+    may be faster (seen on a machine: the "done" after ``pass_bootloader_install_info`` was
+    refused and the deploy failed): a refused connection is tried again for ``timeout`` s.
+    """
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(address, port), timeout)
+        async for attempt in tenacity.AsyncRetrying(
+                stop=tenacity.stop_after_delay(timeout), wait=tenacity.wait_fixed(0.2),
+                retry=tenacity.retry_if_exception_type(ConnectionRefusedError), reraise=True):
+            with attempt:
+                _, writer = await asyncio.wait_for(asyncio.open_connection(address, port),
+                                                   timeout)
         writer.write(b'done')
         await writer.drain()
         writer.close()
@@ -95,7 +107,7 @@ class ISCSIDeploy(base.DeployInterface):
         return {}
 
     async def validate(self, task) -> None:
-        node, conf = task.node, task.res.conf
+        node, conf = task.node, task.conf
         await task.driver.boot.validate(task)
         info = node.instance_info or {}
         if not info.get('image_source'):
@@ -127,11 +139,14 @@ class ISCSIDeploy(base.DeployInterface):
         await task.set_driver_internal_info(**{
             deploy_key.HASH_FIELD: deploy_key.hash_key(key), PROGRESS_FIELD: None,
             'is_whole_disk_image': is_whole_disk(node)})
+        # whole_disk_image: with local boot, the bash ramdisk installs a boot loader only into
+        # a partition image (a whole-disk image brings its own).
         await task.driver.boot.prepare_ramdisk(task, {
-            'deployment_key': key, 'iscsi_target_iqn': IQN_PREFIX + node.uuid})
+            'deployment_key': key, 'iscsi_target_iqn': IQN_PREFIX + node.uuid,
+            'whole_disk_image': int(is_whole_disk(node))})
 
     async def deploy(self, task) -> str | None:
-        node, conf = task.node, task.res.conf
+        node, conf = task.node, task.conf
         info = node.instance_info or {}
         dest = image_path(conf, node.uuid)
         await asyncio.to_thread(os.makedirs, image_dir(conf, node.uuid), exist_ok=True)
@@ -162,7 +177,7 @@ class ISCSIDeploy(base.DeployInterface):
         await task.driver.power.set_power_state(task, states.POWER_OFF)
 
     async def clean_up(self, task) -> None:
-        await asyncio.to_thread(shutil.rmtree, image_dir(task.res.conf, task.node.uuid), True)
+        await asyncio.to_thread(shutil.rmtree, image_dir(task.conf, task.node.uuid), True)
         await task.driver.boot.clean_up_ramdisk(task)
         await task.driver.boot.clean_up_instance(task)
         await task.set_driver_internal_info(**{deploy_key.HASH_FIELD: None})
@@ -218,7 +233,7 @@ class ISCSIDeploy(base.DeployInterface):
     # -- the work ------------------------------------------------------------------------
     async def _continue_deploy(self, task, data: dict) -> None:
         try:
-            node, conf = task.node, task.res.conf
+            node, conf = task.node, task.conf
             target = disk_writer.Target(
                 address=data['address'], port=int(data.get('port') or conf.iscsi.portal_port),
                 iqn=data.get('iqn') or IQN_PREFIX + node.uuid, lun=int(data.get('lun') or 1))
@@ -226,7 +241,7 @@ class ISCSIDeploy(base.DeployInterface):
                 task, image_path(conf, node.uuid), target, is_whole_disk(node),
                 self._progress_saver(task))
             await task.set_driver_internal_info(**values)
-            node, conf = task.node, task.res.conf
+            node, conf = task.node, task.conf
             local = pxe_utils.boot_option(node, conf) == 'local'
             if local and not is_whole_disk(node):
                 # The ramdisk installs the boot loader, then posts
@@ -244,16 +259,16 @@ class ISCSIDeploy(base.DeployInterface):
             await self._notify(task, data)
             await task.driver.power.reboot(task)
             await task.save(power_state=states.POWER_ON, target_power_state=None)
-            await asyncio.to_thread(shutil.rmtree, image_dir(task.res.conf, task.node.uuid),
+            await asyncio.to_thread(shutil.rmtree, image_dir(task.conf, task.node.uuid),
                                     True)
             await task.set_driver_internal_info(**{deploy_key.HASH_FIELD: None})
-            await deploy_utils.finish_deploy(task)  # remaining deploy steps, then active
+            await task.resume_steps()  # remaining deploy steps, then active
             LOG.info('Node %s deployed through iSCSI', task.node.uuid)
         except Exception as e:
             await self._fail(task, e)
 
     async def _notify(self, task, data: dict) -> None:
-        conf = task.res.conf
+        conf = task.conf
         port = int(data.get('notify_port') or conf.iscsi.ramdisk_notify_port)
         await notify_ramdisk(data['address'], port, conf.iscsi.notify_timeout)
 
@@ -262,7 +277,7 @@ class ISCSIDeploy(base.DeployInterface):
         if not isinstance(err, exception.IronicLiteException):
             LOG.exception('Unexpected error in the iSCSI deploy of node %s', task.node.uuid)
         message = f'Deploy failed: {err or err.__class__.__name__}'
-        await deploy_utils.fail_deploy(task, message, self.clean_up)
+        await task.fail_steps(message)  # deploy failed; this interface's clean_up runs
 
     @staticmethod
     def _progress_saver(task):

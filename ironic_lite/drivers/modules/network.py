@@ -46,7 +46,7 @@ class FlatNetwork(base.NetworkInterface):
 
     @staticmethod
     async def _portgroups(task) -> list[models.Portgroup]:
-        return await task.res.db.list_resources(models.Portgroup, {'node_id': task.node.id})
+        return await task.db.list_resources(models.Portgroup, {'node_id': task.node.id})
 
     async def vif_list(self, task) -> list[dict[str, str]]:
         vifs = []
@@ -84,9 +84,9 @@ class FlatNetwork(base.NetworkInterface):
 async def _save(task, obj, internal_info: dict, extra: dict) -> None:
     values = {'internal_info': internal_info, 'extra': extra}
     if isinstance(obj, models.Portgroup):
-        await task.res.db.update_resource(models.Portgroup, obj.id, values)
+        await task.db.update_resource(models.Portgroup, obj.id, values)
     else:
-        await task.res.db.update_port(obj.id, values)
+        await task.db.update_port(obj.id, values)
 
 
 def _choose(task, vif_info: dict[str, Any], portgroups: list) -> Any:

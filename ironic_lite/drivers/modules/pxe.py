@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from oslo_config import cfg
 from oslo_utils import strutils
 
-from ironic_lite.common import boot_devices, dhcp, exception, states
+from ironic_lite.common import boot_devices, exception, states
 from ironic_lite.drivers import base
-from ironic_lite.drivers.modules import pxe_utils
+from ironic_lite.drivers.modules import dhcp, pxe_utils
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ironic_lite.conductor.task_manager import TaskManager
+    from ironic_lite.drivers.task import Task
 
 LOG = logging.getLogger(__name__)
 
@@ -56,9 +56,9 @@ class PXEBoot(base.BootInterface):
             raise exception.MissingParameterValue(
                 err='[pxe]tftp_root is not set: the pxe boot interface needs a TFTP root')
 
-    async def validate(self, task: TaskManager) -> None:
+    async def validate(self, task: Task) -> None:
         """Raise naming exactly what is missing or wrong; writes nothing (shared lock)."""
-        node, conf = task.node, task.res.conf
+        node, conf = task.node, task.conf
         self._check_conf(conf)
         pxe_utils.deploy_images(node, conf, self.ipxe_enabled)
         if not dhcp.pxe_macs(task):
@@ -77,9 +77,9 @@ class PXEBoot(base.BootInterface):
     def _write_shared_files(self, conf: cfg.ConfigOpts) -> None:
         """Files of the boot root shared by all nodes (none for pxe). Runs in a thread."""
 
-    async def _write_config(self, task: TaskManager, mode: str, labels: tuple[str, str],
+    async def _write_config(self, task: Task, mode: str, labels: tuple[str, str],
                             kernel_params: str, uefi: bool) -> None:
-        node, conf, ipxe = task.node, task.res.conf, self.ipxe_enabled
+        node, conf, ipxe = task.node, task.conf, self.ipxe_enabled
         params: dict[str, Any] = {
             'mode': mode,
             'node_uuid': node.uuid,
@@ -104,36 +104,36 @@ class PXEBoot(base.BootInterface):
         await asyncio.to_thread(work)
         LOG.debug('Node %s: %s boot config (%s) written', node.uuid, mode, template)
 
-    async def _update_dhcp(self, task: TaskManager, uefi: bool) -> None:
-        conf = task.res.conf
+    async def _update_dhcp(self, task: Task, uefi: bool) -> None:
+        conf = task.conf
         provider = dhcp.get_provider(conf)
         if isinstance(provider, dhcp.NoneDHCPApi):
             return
         options = await pxe_utils.dhcp_options(task, self.ipxe_enabled, uefi)
         await provider.update_dhcp_opts(task, options)
 
-    async def _set_netboot_flag(self, task: TaskManager, value: bool) -> None:
+    async def _set_netboot_flag(self, task: Task, value: bool) -> None:
         current = bool((task.node.driver_internal_info or {}).get(pxe_utils.NETBOOT_FLAG))
         if current != value:
             await task.set_driver_internal_info(**{pxe_utils.NETBOOT_FLAG: value or None})
 
-    async def _clean_up_all(self, task: TaskManager) -> None:
+    async def _clean_up_all(self, task: Task) -> None:
         """Links, folder (configs and images), DHCP entries and flag of the node."""
-        conf = task.res.conf
+        conf = task.conf
         await asyncio.to_thread(pxe_utils.remove_node_files, conf, self.ipxe_enabled,
                                 task.node.uuid)
         await dhcp.get_provider(conf).clean_dhcp_opts(task)
         await self._set_netboot_flag(task, False)
 
-    async def _clean_up_after_failure(self, task: TaskManager, what: str) -> None:
+    async def _clean_up_after_failure(self, task: Task, what: str) -> None:
         try:
             await self._clean_up_all(task)
         except Exception:
             LOG.exception('Node %s: clean-up after a failed %s failed', task.node.uuid, what)
 
     # -- the interface --------------------------------------------------------------------
-    async def prepare_ramdisk(self, task: TaskManager, ramdisk_params: dict[str, Any]) -> None:
-        node, conf = task.node, task.res.conf
+    async def prepare_ramdisk(self, task: Task, ramdisk_params: dict[str, Any]) -> None:
+        node, conf = task.node, task.conf
         self._check_conf(conf)
         try:
             images = pxe_utils.deploy_images(node, conf, self.ipxe_enabled)
@@ -160,8 +160,8 @@ class PXEBoot(base.BootInterface):
         LOG.info('Node %s: deploy ramdisk ready to %s-boot', node.uuid,
                  'iPXE' if self.ipxe_enabled else 'PXE')
 
-    async def clean_up_ramdisk(self, task: TaskManager) -> None:
-        conf, node = task.res.conf, task.node
+    async def clean_up_ramdisk(self, task: Task) -> None:
+        conf, node = task.conf, task.node
         if (node.driver_internal_info or {}).get(pxe_utils.NETBOOT_FLAG):
             # The config boots the instance now: only the deploy images go.
             folder = pxe_utils.node_dir(conf, self.ipxe_enabled, node.uuid)
@@ -171,8 +171,8 @@ class PXEBoot(base.BootInterface):
             return
         await self._clean_up_all(task)
 
-    async def prepare_instance(self, task: TaskManager) -> None:
-        node, conf = task.node, task.res.conf
+    async def prepare_instance(self, task: Task) -> None:
+        node, conf = task.node, task.conf
         uefi = pxe_utils.boot_mode(node) == 'uefi'
         takeover = node.provision_state == states.ACTIVE
         try:
@@ -202,5 +202,5 @@ class PXEBoot(base.BootInterface):
                 await self._clean_up_after_failure(task, 'instance boot preparation')
             raise
 
-    async def clean_up_instance(self, task: TaskManager) -> None:
+    async def clean_up_instance(self, task: Task) -> None:
         await self._clean_up_all(task)

@@ -23,16 +23,15 @@ import json
 import os
 import shutil
 import urllib.parse
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 from oslo_config import cfg
 
-from ironic_lite.common import dhcp, exception, image_cache, network
+from ironic_lite.common import exception, fileutils, image_cache, network
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ironic_lite.conductor.task_manager import TaskManager
+    from ironic_lite.drivers.task import Task
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'templates')
 DEPLOY_LABELS = ('deploy_kernel', 'deploy_ramdisk')
@@ -206,9 +205,9 @@ def _param(key: str, value: Any) -> str:
     return f'{key}={text}'
 
 
-async def deploy_kernel_params(task: TaskManager, ramdisk_params: dict[str, Any]) -> str:
+async def deploy_kernel_params(task: Task, ramdisk_params: dict[str, Any]) -> str:
     """What a deploy ramdisk (IPA or the bash iSCSI ramdisk) needs on its command line."""
-    node, conf = task.node, task.res.conf
+    node, conf = task.node, task.conf
     api_url = await network.api_url(conf)
     params: dict[str, Any] = {
         'ipa-api-url': api_url,
@@ -285,15 +284,8 @@ def ensure_dir(path: str, mode: int | None) -> None:
 
 
 def symlink_atomic(target: str, path: str) -> None:
-    tmp = os.path.join(os.path.dirname(path), f'.{os.path.basename(path)}.'
-                                              f'{uuid.uuid4().hex[:8]}.link')
-    os.symlink(target, tmp)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with fileutils.replacing(path, 'link') as tmp:
+        os.symlink(target, tmp)
 
 
 def file_has_content(path: str, content: str) -> bool:
@@ -309,7 +301,7 @@ def write_config(conf: cfg.ConfigOpts, ipxe: bool, node_uuid: str, content: str,
     """Write the node's config, then point each MAC link at it (old links go first)."""
     path = config_path(conf, ipxe, node_uuid)
     ensure_dir(os.path.dirname(path), conf.pxe.dir_permission)
-    dhcp.write_file_atomic(path, content, conf.pxe.file_permission)
+    fileutils.write_atomic(path, content, conf.pxe.file_permission)
     remove_mac_links(conf, ipxe, node_uuid)
     for link in link_paths:
         ensure_dir(os.path.dirname(link), conf.pxe.dir_permission)
@@ -346,7 +338,7 @@ def unlink_files(paths: list[str]) -> None:
 
 
 # -- images and DHCP ------------------------------------------------------------------------
-async def cache_images(task: TaskManager, images: dict[str, tuple[str, str]]) -> None:
+async def cache_images(task: Task, images: dict[str, tuple[str, str]]) -> None:
     """Fetch through the master TFTP image cache and hard-link into the node's folder.
 
     fetch_images removes every destination first and again on failure: the folder never
@@ -354,7 +346,7 @@ async def cache_images(task: TaskManager, images: dict[str, tuple[str, str]]) ->
     """
     if not images:
         return
-    conf = task.res.conf
+    conf = task.conf
     for folder in {os.path.dirname(path) for _href, path in images.values()}:
         await asyncio.to_thread(ensure_dir, folder, conf.pxe.dir_permission)
     if (task.node.driver_internal_info or {}).get(image_cache.PROGRESS_FIELD):
@@ -364,9 +356,9 @@ async def cache_images(task: TaskManager, images: dict[str, tuple[str, str]]) ->
                                    list(images.values()), force_raw=False, task=task)
 
 
-async def dhcp_options(task: TaskManager, ipxe: bool, uefi: bool) -> list[dict[str, Any]]:
-    """Boot options for the node's ports (upstream's dicts, see common/dhcp.py)."""
-    conf = task.res.conf
+async def dhcp_options(task: Task, ipxe: bool, uefi: bool) -> list[dict[str, Any]]:
+    """Boot options for the node's ports (upstream's dicts, see drivers/modules/dhcp.py)."""
+    conf = task.conf
     server = await network.tftp_server(conf)
     opts: list[dict[str, Any]] = []
     if ipxe:

@@ -8,10 +8,11 @@ import types
 import pytest
 from oslo_config import cfg
 
-from ironic_lite.common import dhcp, exception, network
+from ironic_lite.common import exception, fileutils, network
 from ironic_lite.conf import api as api_conf
 from ironic_lite.conf import dhcp as dhcp_conf
 from ironic_lite.conf import pxe as pxe_conf
+from ironic_lite.drivers.modules import dhcp
 
 MAC1, MAC2 = '52:54:00:00:00:01', '52:54:00:00:00:02'
 OPTIONS = [{'opt_name': '67', 'opt_value': 'pxelinux.0', 'ip_version': 4},
@@ -150,13 +151,13 @@ async def test_none_provider_does_nothing(conf, tmp_path):
     assert not (tmp_path / 'hosts').exists() and task.saves == 0
 
 
-def test_write_file_atomic_leaves_no_temp_file_on_error(tmp_path, monkeypatch):
+def test_write_atomic_leaves_no_temp_file_on_error(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError('disk full')
 
     monkeypatch.setattr(os, 'replace', broken_replace)
     with pytest.raises(OSError):
-        dhcp.write_file_atomic(str(tmp_path / 'f.conf'), 'x')
+        fileutils.write_atomic(str(tmp_path / 'f.conf'), 'x')
     assert os.listdir(tmp_path) == []
 
 

@@ -5,8 +5,8 @@ import asyncio
 
 import pytest
 
-from ironic_lite.common import exception, intents, states
-from ironic_lite.conductor import intents as conductor_intents
+from ironic_lite.common import exception, intent_acceptance, states
+from ironic_lite.conductor import intent_runner
 from ironic_lite.conductor.task_manager import acquire
 from ironic_lite.testing.harness import Harness
 
@@ -145,9 +145,9 @@ async def test_full_pool_keeps_intent_and_starts_it_when_a_worker_frees(h):
             task.spawn_after(block)
     assert h.res.workers.busy == 2
     node = await _node(h)
-    values, expected = intents.acceptance(node, 'deploy', {})
+    values, expected = intent_acceptance.acceptance(node, 'deploy', {})
     await h.db.update_node(node.id, values, expected)
-    assert not await conductor_intents.run_intent(h.res, node.id)  # no free worker
+    assert not await intent_runner.run_intent(h.res, node.id)  # no free worker
     queued = await h.db.get_node(node.id)
     assert queued.intent == 'deploy' and queued.reservation is None
     release.set()
@@ -157,13 +157,13 @@ async def test_full_pool_keeps_intent_and_starts_it_when_a_worker_frees(h):
 
 async def test_duplicate_cast_is_harmless(h):
     node = await _node(h)
-    values, expected = intents.acceptance(node, 'deploy', {})
+    values, expected = intent_acceptance.acceptance(node, 'deploy', {})
     await h.db.update_node(node.id, values, expected)
-    assert await conductor_intents.run_intent(h.res, node.id)
+    assert await intent_runner.run_intent(h.res, node.id)
     await h.drain()
     deployed = await h.db.get_node(node.id)
     assert deployed.provision_state == states.ACTIVE
-    assert not await conductor_intents.run_intent(h.res, node.id)
+    assert not await intent_runner.run_intent(h.res, node.id)
     await h.drain()
     again = await h.db.get_node(node.id)
     assert again.provision_updated_at == deployed.provision_updated_at

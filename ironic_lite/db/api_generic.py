@@ -73,7 +73,7 @@ def of_node_project(node_id_column: Any, project: str) -> Any:
     return node_id_column.in_(select(n.id).where(or_(n.owner == project, n.lessee == project)))
 
 
-class ResourcesMixin:
+class GenericResourcesMixin:
     """Generic CRUD for the resource models, plus the few resource-specific queries."""
 
     # -- generic --------------------------------------------------------------------------

@@ -34,37 +34,20 @@ from typing import TYPE_CHECKING, Any
 
 from oslo_config import cfg
 
-from ironic_lite.common import exception
+from ironic_lite.common import exception, fileutils
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ironic_lite.conductor.task_manager import TaskManager
+    from ironic_lite.drivers.task import Task
 
 LOG = logging.getLogger(__name__)
 
 TAG_KEY = 'dnsmasq_tag'
 
 
-def pxe_macs(task: TaskManager) -> list[str]:
+def pxe_macs(task: Task) -> list[str]:
     """Lower-case MAC addresses of the node's PXE-enabled ports."""
     return sorted({p.address.lower() for p in task.ports
                    if p.address and getattr(p, 'pxe_enabled', True)})
-
-
-def write_file_atomic(path: str, content: str, mode: int = 0o644) -> None:
-    """Write ``content`` to a dot-prefixed temp file next to ``path`` and rename it there."""
-    directory, name = os.path.split(path)
-    tmp = os.path.join(directory, f'.{name}.{uuid.uuid4().hex[:8]}.tmp')
-    try:
-        with open(tmp, 'w') as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 class BaseDHCP(abc.ABC):
@@ -74,14 +57,14 @@ class BaseDHCP(abc.ABC):
         self.conf = conf
 
     @abc.abstractmethod
-    async def update_dhcp_opts(self, task: TaskManager, options: list[dict[str, Any]]) -> None:
+    async def update_dhcp_opts(self, task: Task, options: list[dict[str, Any]]) -> None:
         """Make the DHCP server send ``options`` to the node's PXE-enabled ports."""
 
     @abc.abstractmethod
-    async def clean_dhcp_opts(self, task: TaskManager) -> None:
+    async def clean_dhcp_opts(self, task: Task) -> None:
         """Stop sending the node boot options. Idempotent."""
 
-    async def get_ip_addresses(self, task: TaskManager) -> list[str]:
+    async def get_ip_addresses(self, task: Task) -> list[str]:
         """IP addresses the DHCP server leased to the node's ports (if it knows)."""
         return []
 
@@ -93,10 +76,10 @@ class BaseDHCP(abc.ABC):
 class NoneDHCPApi(BaseDHCP):
     """``none``: boot options are an operator's business."""
 
-    async def update_dhcp_opts(self, task: TaskManager, options: list[dict[str, Any]]) -> None:
+    async def update_dhcp_opts(self, task: Task, options: list[dict[str, Any]]) -> None:
         pass
 
-    async def clean_dhcp_opts(self, task: TaskManager) -> None:
+    async def clean_dhcp_opts(self, task: Task) -> None:
         pass
 
 
@@ -123,7 +106,7 @@ class DnsmasqDHCPApi(BaseDHCP):
     def supports_ipxe_tag(self) -> bool:
         return True  # with dhcp-match=set:ipxe,175 in dnsmasq's configuration
 
-    async def update_dhcp_opts(self, task: TaskManager, options: list[dict[str, Any]]) -> None:
+    async def update_dhcp_opts(self, task: Task, options: list[dict[str, Any]]) -> None:
         tag = task.node.driver_internal_info.get(TAG_KEY)
         if not tag:
             tag = uuid.uuid4().hex
@@ -140,11 +123,11 @@ class DnsmasqDHCPApi(BaseDHCP):
         os.makedirs(self.conf.dnsmasq.dhcp_optsdir, exist_ok=True)
         os.makedirs(self.conf.dnsmasq.dhcp_hostsdir, exist_ok=True)
         # Options first: when dnsmasq sees a host tagged, the tag's options are there.
-        write_file_atomic(self.opts_file(node_uuid), lines)
+        fileutils.write_atomic(self.opts_file(node_uuid), lines)
         for mac in macs:
-            write_file_atomic(self.host_file(mac), f'{mac},set:{tag},set:ironic\n')
+            fileutils.write_atomic(self.host_file(mac), f'{mac},set:{tag},set:ironic\n')
 
-    async def clean_dhcp_opts(self, task: TaskManager) -> None:
+    async def clean_dhcp_opts(self, task: Task) -> None:
         tag = task.node.driver_internal_info.get(TAG_KEY)
         await asyncio.to_thread(self._clean, task.node.uuid, tag, pxe_macs(task))
         if tag:
@@ -175,11 +158,11 @@ class DnsmasqDHCPApi(BaseDHCP):
                         continue
             except FileNotFoundError:
                 continue  # never written: dnsmasq holds no record of ours for it
-            write_file_atomic(path, ignore)
+            fileutils.write_atomic(path, ignore)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.opts_file(node_uuid))
 
-    async def get_ip_addresses(self, task: TaskManager) -> list[str]:
+    async def get_ip_addresses(self, task: Task) -> list[str]:
         macs = set(pxe_macs(task))
         return await asyncio.to_thread(self._leases, macs)
 

@@ -1,4 +1,9 @@
-"""What a conductor's tasks share: its name, configuration, database, drivers and workers."""
+"""The environment a conductor's tasks and periodic jobs run in: its host name, configuration,
+database, drivers, worker pool, hash ring and the node locks it holds.
+
+One :class:`ConductorEnv` per conductor process, built by ``ConductorService`` and passed to
+every task and periodic job (as ``res``); drivers never see it (they get the task contract,
+``drivers/task.py``)."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,7 +18,7 @@ from ironic_lite.drivers.factory import DriverFactory
 
 
 @dataclasses.dataclass
-class Resources:
+class ConductorEnv:
     host: str
     conf: cfg.ConfigOpts
     db: AsyncConnection

@@ -13,23 +13,37 @@ upstream Ironic's conductor does before its API answers 202: the very next ``GET
 operation under way. The state the node left is kept in the intent's arguments
 (:data:`FROM_STATE`) so the conductor starts the work from it. A node with an intent is
 *accepted, not yet started* — never an orphan, whatever its provision state.
+
+The request context of the accepting request (:data:`CONTEXT`) is stored with the intent, so
+work the periodic re-drive starts later still logs under the request id that asked for it.
 """
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from ironic_lite.common import states
-from ironic_lite.db import models
+from oslo_utils import timeutils
+
+from ironic_lite.common import request_context, states
 
 POWER = 'power'
 # Key of ``intent_args`` holding the provision state the node was in when it was accepted.
 FROM_STATE = 'from_state'
+# Key of ``intent_args`` holding the accepting request's context (request_context.to_message).
+# Conductors before RPC 1.3 pass it to handlers that ignore unknown arguments.
+CONTEXT = 'request_context'
 
 CLEARED: dict[str, Any] = {'intent': None, 'intent_args': {}, 'intent_at': None}
 
 # Manual cleaning returns to manageable (the table's cleaning target is automated cleaning's).
 _TARGET_OVERRIDES = {'clean': states.MANAGEABLE}
+
+
+class AcceptedNode(Protocol):
+    """What accepting a request reads of the node (a ``db.models.Node``; ``common`` does not
+    import ``db``)."""
+
+    provision_state: str
 
 
 def power_target(power_state: str) -> str:
@@ -39,10 +53,20 @@ def power_target(power_state: str) -> str:
     return states.POWER_OFF
 
 
-def acceptance(node: models.Node, intent: str, args: dict[str, Any],
+def accepted_context(
+        intent_args: dict[str, Any] | None) -> request_context.RequestContext | None:
+    """The context of the request that recorded an intent (None from an older API)."""
+    return request_context.from_message((intent_args or {}).get(CONTEXT))
+
+
+def acceptance(node: AcceptedNode, intent: str, args: dict[str, Any],
                now: datetime.datetime | None = None) -> tuple[dict, dict]:
-    """The ``(values, expected)`` pair of the compare-and-set that accepts ``intent``."""
-    now = now or models.utcnow()
+    """The ``(values, expected)`` pair of the compare-and-set that accepts ``intent``, under
+    the current request context."""
+    now = now or timeutils.utcnow()
+    ctx = request_context.to_message(request_context.current())
+    if ctx:
+        args = {**args, CONTEXT: ctx}
     values: dict[str, Any] = {'intent': intent, 'intent_at': now, 'last_error': None}
     if intent == POWER:
         values['intent_args'] = args

@@ -1,4 +1,5 @@
-"""Telling a database that cannot be reached from a bug.
+"""Telling a database that cannot be reached from a bug (from its exception alone, so that
+every layer can ask: the API, the RPC server, the conductor).
 
 During an outage (server down or restarting, connections refused or cut, pool exhausted,
 SQLite busy) every request and periodic task fails the same way: callers answer 503 or retry
