@@ -112,7 +112,7 @@ async def test_virtual_media_validate_names_the_missing_boot_loader(conf, mode, 
     t = task(redfish_address='bmc', deploy_kernel='http://k', deploy_ramdisk='http://r')
     t.node.properties = {'capabilities': f'boot_mode:{mode}'}
     t.node.instance_info = {}
-    t.res = types.SimpleNamespace(conf=CONF)
+    t.conf = CONF
     with pytest.raises(exception.MissingParameterValue,
                        match=rf'\[redfish\]{option} is missing \(/no/such/loader\)'):
         await boot.RedfishVirtualMediaBoot().validate(t)

@@ -20,7 +20,7 @@ import asyncio
 import io
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sushy
 
@@ -29,6 +29,9 @@ from ironic_lite.conf import CONF
 from ironic_lite.drivers import base
 from ironic_lite.drivers.modules import pxe_utils
 from ironic_lite.drivers.modules.redfish import utils as redfish_utils
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ironic_lite.drivers.task import Task
 
 LOG = logging.getLogger(__name__)
 
@@ -151,8 +154,8 @@ class RedfishVirtualMediaBoot(base.BootInterface):
                 err=f'{" and ".join(missing)} not set: the redfish-virtual-media boot '
                     'interface serves the boot ISO from an HTTP server')
 
-    async def validate(self, task: Any) -> None:
-        node, conf = task.node, task.res.conf
+    async def validate(self, task: Task) -> None:
+        node, conf = task.node, task.conf
         redfish_utils.parse_driver_info(node)
         self._check_conf(conf)
         pxe_utils.deploy_images(node, conf, True)
@@ -168,15 +171,15 @@ class RedfishVirtualMediaBoot(base.BootInterface):
         return (os.path.join(pxe_utils.node_dir(conf, True, node_uuid), ISO_NAME),
                 '/'.join([conf.deploy.http_url.rstrip('/'), node_uuid, ISO_NAME]))
 
-    async def _clean_up_all(self, task: Any) -> None:
+    async def _clean_up_all(self, task: Task) -> None:
         """Eject the medium, then remove the node's ISO and images."""
         info = redfish_utils.parse_driver_info(task.node)
         await redfish_utils.call(info, 'eject virtual media', _eject)
-        await asyncio.to_thread(pxe_utils.remove_node_files, task.res.conf, True,
+        await asyncio.to_thread(pxe_utils.remove_node_files, task.conf, True,
                                 task.node.uuid)
 
-    async def prepare_ramdisk(self, task: Any, ramdisk_params: dict[str, Any]) -> None:
-        node, conf = task.node, task.res.conf
+    async def prepare_ramdisk(self, task: Task, ramdisk_params: dict[str, Any]) -> None:
+        node, conf = task.node, task.conf
         self._check_conf(conf)
         info = redfish_utils.parse_driver_info(node)
         try:
@@ -202,14 +205,14 @@ class RedfishVirtualMediaBoot(base.BootInterface):
         LOG.info('Node %s: deploy ISO %s inserted; the node boots from virtual CD next',
                  node.uuid, url)
 
-    async def clean_up_ramdisk(self, task: Any) -> None:
+    async def clean_up_ramdisk(self, task: Task) -> None:
         await self._clean_up_all(task)
 
-    async def prepare_instance(self, task: Any) -> None:
+    async def prepare_instance(self, task: Task) -> None:
         await self._clean_up_all(task)
         if task.node.provision_state != states.ACTIVE:   # a take-over changes nothing
             await task.driver.management.set_boot_device(task, boot_devices.DISK,
                                                          persistent=True)
 
-    async def clean_up_instance(self, task: Any) -> None:
+    async def clean_up_instance(self, task: Task) -> None:
         await self._clean_up_all(task)

@@ -5,13 +5,16 @@ Boot device and mode are the system's ``Boot`` override (``BootSourceOverrideTar
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sushy
 
 from ironic_lite.common import boot_devices, exception
 from ironic_lite.drivers import base
 from ironic_lite.drivers.modules.redfish import utils as redfish_utils
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ironic_lite.drivers.task import Task
 
 BOOT_DEVICE_TO_REDFISH = {
     boot_devices.PXE: sushy.BOOT_SOURCE_TARGET_PXE,
@@ -33,7 +36,7 @@ INDICATOR_STATES = {sushy.INDICATOR_LED_LIT: 'ON', sushy.INDICATOR_LED_BLINKING:
 _INDICATORS = {'system': {'led': {'readonly': False, 'states': ['BLINKING', 'ON', 'OFF']}}}
 
 
-def _info(task: Any) -> redfish_utils.RedfishInfo:
+def _info(task: Task) -> redfish_utils.RedfishInfo:
     return redfish_utils.parse_driver_info(task.node)
 
 
@@ -42,13 +45,13 @@ class RedfishManagement(base.ManagementInterface):
     def get_properties(self) -> dict[str, str]:
         return dict(redfish_utils.COMMON_PROPERTIES)
 
-    async def validate(self, task: Any) -> None:
+    async def validate(self, task: Task) -> None:
         redfish_utils.parse_driver_info(task.node)
 
-    def get_supported_boot_devices(self, task: Any) -> list[str]:
+    def get_supported_boot_devices(self, task: Task) -> list[str]:
         return list(BOOT_DEVICE_TO_REDFISH)
 
-    async def set_boot_device(self, task: Any, device: str, persistent: bool = False) -> None:
+    async def set_boot_device(self, task: Task, device: str, persistent: bool = False) -> None:
         if device not in BOOT_DEVICE_TO_REDFISH:
             raise exception.InvalidParameterValue(
                 err=f'Invalid boot device {device} specified; supported: '
@@ -60,7 +63,7 @@ class RedfishManagement(base.ManagementInterface):
             lambda system: system.set_system_boot_options(BOOT_DEVICE_TO_REDFISH[device],
                                                           enabled=enabled))
 
-    async def get_boot_device(self, task: Any) -> dict[str, Any]:
+    async def get_boot_device(self, task: Task) -> dict[str, Any]:
         def read(system: Any) -> dict[str, Any]:
             device = REDFISH_TO_BOOT_DEVICE.get(system.boot.target)
             if device is None:
@@ -69,15 +72,15 @@ class RedfishManagement(base.ManagementInterface):
                     'persistent': system.boot.enabled == sushy.BOOT_SOURCE_ENABLED_CONTINUOUS}
         return await redfish_utils.call(_info(task), 'get boot device', read)
 
-    def get_supported_boot_modes(self, task: Any) -> list[str]:
+    def get_supported_boot_modes(self, task: Task) -> list[str]:
         return list(BOOT_MODE_TO_REDFISH)
 
-    async def get_boot_mode(self, task: Any) -> str | None:
+    async def get_boot_mode(self, task: Task) -> str | None:
         """``uefi``, ``bios``, or None when the BMC does not say."""
         return await redfish_utils.call(_info(task), 'get boot mode',
                                         lambda system: REDFISH_TO_BOOT_MODE.get(system.boot.mode))
 
-    async def set_boot_mode(self, task: Any, mode: str) -> None:
+    async def set_boot_mode(self, task: Task, mode: str) -> None:
         if mode not in BOOT_MODE_TO_REDFISH:
             raise exception.InvalidParameterValue(
                 err=f'Invalid boot mode {mode} specified; supported: '
@@ -88,19 +91,19 @@ class RedfishManagement(base.ManagementInterface):
             system.set_system_boot_options(mode=BOOT_MODE_TO_REDFISH[mode])
         await redfish_utils.call(_info(task), f'set boot mode {mode}', apply)
 
-    async def get_secure_boot_state(self, task: Any) -> bool:
+    async def get_secure_boot_state(self, task: Task) -> bool:
         return await redfish_utils.call(_info(task), 'get secure boot state',
                                         lambda system: bool(system.secure_boot.enabled))
 
-    async def set_secure_boot_state(self, task: Any, state: bool) -> None:
+    async def set_secure_boot_state(self, task: Task, state: bool) -> None:
         await redfish_utils.call(_info(task), f'set secure boot {"on" if state else "off"}',
                                  lambda system: system.secure_boot.set_enabled(bool(state)))
 
-    async def inject_nmi(self, task: Any) -> None:
+    async def inject_nmi(self, task: Task) -> None:
         await redfish_utils.call(_info(task), 'inject NMI',
                                  lambda system: system.reset_system(sushy.RESET_NMI))
 
-    async def get_supported_indicators(self, task: Any) -> dict[str, dict]:
+    async def get_supported_indicators(self, task: Task) -> dict[str, dict]:
         return _INDICATORS
 
     @staticmethod
@@ -110,13 +113,13 @@ class RedfishManagement(base.ManagementInterface):
                 err=f'Indicator {indicator}@{component} is not supported by this driver; '
                     'supported: led@system.')
 
-    async def get_indicator_state(self, task: Any, component: str, indicator: str) -> str:
+    async def get_indicator_state(self, task: Task, component: str, indicator: str) -> str:
         self._check_indicator(component, indicator)
         return await redfish_utils.call(
             _info(task), 'get indicator state',
             lambda system: INDICATOR_STATES.get(system.indicator_led, 'UNKNOWN'))
 
-    async def set_indicator_state(self, task: Any, component: str, indicator: str,
+    async def set_indicator_state(self, task: Task, component: str, indicator: str,
                                   state: str) -> None:
         self._check_indicator(component, indicator)
         to_redfish = {v: k for k, v in INDICATOR_STATES.items()}

@@ -8,7 +8,7 @@ request's own timeout.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sushy
 import tenacity
@@ -17,6 +17,9 @@ from ironic_lite.common import exception, states
 from ironic_lite.conf import CONF
 from ironic_lite.drivers import base
 from ironic_lite.drivers.modules.redfish import utils as redfish_utils
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ironic_lite.drivers.task import Task
 
 POLL_INTERVAL = 0.5   # seconds between two power state reads while waiting for a change
 
@@ -58,17 +61,17 @@ class RedfishPower(base.PowerInterface):
     def get_properties(self) -> dict[str, str]:
         return dict(redfish_utils.COMMON_PROPERTIES)
 
-    async def validate(self, task: Any) -> None:
+    async def validate(self, task: Task) -> None:
         redfish_utils.parse_driver_info(task.node)
 
-    async def get_power_state(self, task: Any) -> str:
+    async def get_power_state(self, task: Task) -> str:
         return await get_power(redfish_utils.parse_driver_info(task.node))
 
-    def get_supported_power_states(self, task: Any) -> list[str]:
+    def get_supported_power_states(self, task: Task) -> list[str]:
         return [states.POWER_ON, states.POWER_OFF, states.REBOOT, states.SOFT_REBOOT,
                 states.SOFT_POWER_OFF]
 
-    async def set_power_state(self, task: Any, power_state: str,
+    async def set_power_state(self, task: Task, power_state: str,
                               timeout: int | None = None) -> None:
         info = redfish_utils.parse_driver_info(task.node)
         hard = timeout or CONF.conductor.power_state_change_timeout
@@ -94,7 +97,7 @@ class RedfishPower(base.PowerInterface):
             raise exception.InvalidParameterValue(
                 err=f'set_power_state called with an invalid power state: {power_state}.')
 
-    async def reboot(self, task: Any, timeout: int | None = None) -> None:
+    async def reboot(self, task: Task, timeout: int | None = None) -> None:
         """ForceRestart when on (the firmware boots again, applying the boot device), On
         when off; the node ends powered on."""
         info = redfish_utils.parse_driver_info(task.node)

@@ -181,7 +181,7 @@ def _forget(info: RedfishInfo) -> None:
         _connections.pop(info.connection_key, None)
 
 
-def _reason(what: str, info: RedfishInfo, error: Exception) -> str:
+def _reason(what: str, error: Exception) -> str:
     if isinstance(error, sushy_exc.AccessError):
         return (f'{what}: access denied (check redfish_username and redfish_password): '
                 f'{error.message}')
@@ -207,9 +207,9 @@ def _blocking_call(info: RedfishInfo, what: str, operation: Callable[[Any], T]) 
         return operation(system)
     except (sushy_exc.AccessError, sushy_exc.ConnectionError) as e:
         _forget(info)   # log in afresh next time (credentials may have changed on the BMC)
-        raise exception.RedfishError(bmc=info.address, reason=_reason(what, info, e)) from e
+        raise exception.RedfishError(bmc=info.address, reason=_reason(what, e)) from e
     except sushy_exc.SushyError as e:
-        raise exception.RedfishError(bmc=info.address, reason=_reason(what, info, e)) from e
+        raise exception.RedfishError(bmc=info.address, reason=_reason(what, e)) from e
 
 
 def _pool() -> concurrent.futures.ThreadPoolExecutor:
