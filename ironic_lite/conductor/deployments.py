@@ -23,8 +23,10 @@ from ironic_lite.conductor import cleaning, step_runner, steps, utils
 LOG = logging.getLogger(__name__)
 
 
-async def start_deploy(task, event: str, configdrive: Any = None, **_: Any) -> None:
-    """Intent ``deploy`` or ``rebuild``: validate, store the configdrive, start the worker."""
+async def start_deploy(task, event: str, configdrive: Any = None,
+                       deploy_steps: list[dict] | None = None, **_: Any) -> None:
+    """Intent ``deploy`` or ``rebuild``: validate, store the configdrive and the request's
+    deploy steps (API 1.69), start the worker."""
     instance_info = dict(task.node.instance_info)
     if isinstance(configdrive, dict):  # API 1.56: built into the ISO ramdisks expect
         configdrive = await asyncio.to_thread(configdrive_builder.build, task.node.uuid,
@@ -32,8 +34,9 @@ async def start_deploy(task, event: str, configdrive: Any = None, **_: Any) -> N
     if configdrive:
         instance_info['configdrive'] = configdrive
     info = dict(task.node.driver_internal_info)
+    kind = step_runner.KINDS['deploy']
     for key in ('agent_url', 'agent_last_heartbeat', 'agent_secret_token',
-                *step_runner.KINDS['deploy'].info_keys):
+                *kind.info_keys, *kind.request_keys):
         info.pop(key, None)
     extra = {**CLEARED, 'last_error': None, 'instance_info': instance_info,
              'driver_internal_info': info, 'deploy_step': {}}
@@ -41,12 +44,16 @@ async def start_deploy(task, event: str, configdrive: Any = None, **_: Any) -> N
     try:
         utils.raise_if_invalid(results)
         # as upstream before it accepts a deploy: instance traits and the steps of the deploy
-        # templates they match must be valid for this node
+        # templates they match, and the request's deploy steps, must be valid for this node
         await steps.validated_template_steps(task)
+        if deploy_steps:
+            steps.validated_user_deploy_steps(task, deploy_steps)
     except exception.InvalidParameterValue as e:
         await task.process_event(event, extra=extra)
         await utils.fail_task(task, 'fail', f'Failed to deploy: {e}')
         return
+    if deploy_steps:  # read by steps.all_deploy_steps once the deploy is prepared
+        info[step_runner.USER_DEPLOY_STEPS] = deploy_steps
     await task.process_event(event, callback=_do_deploy, extra=extra)
 
 

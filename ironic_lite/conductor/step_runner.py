@@ -35,6 +35,11 @@ from ironic_lite.drivers import base
 LOG = logging.getLogger(__name__)
 
 
+# driver_internal_info key of a provision request's deploy steps (API 1.69; upstream's name),
+# kept from the request until the deploy ends (upstream's wipe_deploy_internal_info)
+USER_DEPLOY_STEPS = 'user_deploy_steps'
+
+
 def step_id(step: dict[str, Any]) -> str:
     """``<interface>.<step>``, how upstream names a step in messages."""
     return f"{step.get('interface')}.{step.get('step')}"
@@ -57,6 +62,8 @@ class StepKind:
     step_failure_values: Callable[[Any, str], dict[str, Any]]
     # best-effort work after the failure is recorded
     after_failure: Callable[[Any], Awaitable[None]] | None = None
+    # driver_internal_info keys of the request that the operation's end forgets too
+    request_keys: tuple[str, ...] = ()
 
     @property
     def step_field(self) -> str:
@@ -116,7 +123,8 @@ KINDS: dict[str, StepKind] = {
         bad_result=lambda task, step, result: (f'Deploy step {step_id(step)} returned an '
                                                f'unexpected value: {result!r}'),
         step_failure_values=lambda task, message: {},
-        after_failure=_after_deploy_failure),
+        after_failure=_after_deploy_failure,
+        request_keys=(USER_DEPLOY_STEPS,)),
     'clean': StepKind(
         name='clean',
         states=frozenset({states.CLEANING, states.CLEANWAIT, states.CLEANFAIL,
@@ -146,7 +154,8 @@ def kind_of(node: Any) -> StepKind | None:
 def step_clearing_values(node: Any, kinds: tuple[str, ...] = tuple(KINDS)) -> dict[str, Any]:
     """Node field values that forget the steps of ``kinds`` (all by default): no step stays
     shown as running once its operation ended, succeeded, failed or was cut short."""
-    keys = {key for name in kinds for key in KINDS[name].info_keys}
+    keys = {key for name in kinds for key in (*KINDS[name].info_keys,
+                                              *KINDS[name].request_keys)}
     info = {k: v for k, v in (node.driver_internal_info or {}).items() if k not in keys}
     return {**{KINDS[name].step_field: {} for name in kinds}, 'driver_internal_info': info}
 

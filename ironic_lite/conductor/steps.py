@@ -5,10 +5,12 @@ is ``step_runner.py``'s).
   declared with ``drivers.base.clean_step``/``deploy_step``); priority 0 means "only on
   request".
 * **Deploy**: the driver's steps with priority > 0, plus the steps of every deploy template
-  whose name is one of the node's ``instance_info['traits']``. A template step replaces the
-  driver step of the same interface and name (priority 0 disables it); each must exist on the
-  node's interfaces, with its required arguments and no unknown ones; the core step
-  ``deploy.deploy`` can only be disabled, not re-prioritised.
+  whose name is one of the node's ``instance_info['traits']``, plus the ``deploy_steps`` of
+  the provision request (API 1.69, kept in ``driver_internal_info['user_deploy_steps']``
+  until the deploy ends). A request step replaces the template step, and a template or request
+  step the driver step, of the same interface and name (priority 0 disables it); each must
+  exist on the node's interfaces, with its required arguments and no unknown ones; the core
+  step ``deploy.deploy`` can only be disabled, not re-prioritised.
 * **Cleaning**: automated cleaning runs the driver's steps with priority > 0; manual cleaning
   runs the user's steps in the order given, each validated against the driver's steps (the
   driver's priority and abortable flag are copied onto it).
@@ -25,7 +27,7 @@ import logging
 from typing import Any
 
 from ironic_lite.common import exception, instance_traits
-from ironic_lite.conductor.step_runner import step_id
+from ironic_lite.conductor.step_runner import USER_DEPLOY_STEPS, step_id
 from ironic_lite.db import models
 from ironic_lite.drivers import base
 
@@ -152,13 +154,30 @@ async def validated_template_steps(task) -> list[dict[str, Any]]:
     return validate_user_steps(task, user_steps, 'deploy', error_prefix=prefix)
 
 
+def validated_user_deploy_steps(task, deploy_steps: list[dict] | None = None
+                                ) -> list[dict[str, Any]]:
+    """The provision request's deploy steps (``deploy_steps``, else the node's stored
+    ones), validated against its driver."""
+    if not deploy_steps:
+        deploy_steps = (task.node.driver_internal_info or {}).get(USER_DEPLOY_STEPS)
+    if not deploy_steps:
+        return []
+    return validate_user_steps(
+        task, deploy_steps, 'deploy',
+        error_prefix='Validation of deploy steps from "deploy steps" argument failed. ')
+
+
 async def all_deploy_steps(task) -> list[dict[str, Any]]:
-    """The node's deploy, in order: enabled driver steps merged with template steps."""
-    template_steps = await validated_template_steps(task)
-    overridden = {step_id(s) for s in template_steps}
+    """The node's deploy, in order: enabled driver steps merged with the template steps and
+    the request's steps (which win over a template step of the same name), as upstream."""
+    user_steps = validated_user_deploy_steps(task)
+    requested = {step_id(s) for s in user_steps}
+    user_steps.extend(s for s in await validated_template_steps(task)
+                      if step_id(s) not in requested)
+    overridden = {step_id(s) for s in user_steps}
     steps = [s for s in driver_steps(task, 'deploy', enabled=True)
              if step_id(s) not in overridden]
-    steps.extend(s for s in template_steps if s['priority'] > 0)
+    steps.extend(s for s in user_steps if s['priority'] > 0)
     return sorted_steps(steps)
 
 

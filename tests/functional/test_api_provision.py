@@ -180,9 +180,10 @@ async def test_request_racing_a_finishing_worker_is_checked_again(harness, casts
                                   {'target': 'manage', 'deploy_steps': []}])
 async def test_odd_provision_bodies(harness, body):
     node = await api.create_node(harness)
-    resp = await harness.request('PUT', f'/v1/nodes/{node["uuid"]}/states/provision',
-                                 json=body)
     # rescue_password (1.38) with another target is a bad request; deploy_steps is 1.69
+    # (tests/functional/test_api_deploy_steps.py: from 1.69 on)
+    resp = await harness.request('PUT', f'/v1/nodes/{node["uuid"]}/states/provision',
+                                 json=body, headers=ver('1.68'))
     await fault(resp, 406 if 'deploy_steps' in body else 400)
 
 

@@ -21,6 +21,7 @@ from ironic_lite.api import microversion as mv
 from ironic_lite.api.controllers import drivers
 from ironic_lite.api.route import NODE, BodyFields, Route
 from ironic_lite.api.schemas import nodes as schemas
+from ironic_lite.api.schemas import validate as validate_schema
 from ironic_lite.common import exception, intent_acceptance, lock_wait, states
 
 LOG = logging.getLogger(__name__)
@@ -142,6 +143,13 @@ def _provision_args(body: dict[str, Any], target: str, event: str,
                 err=f'Adding a config drive is only supported when setting provision state '
                     f'to active or rebuild, not "{target}".')
         args['configdrive'] = _check_configdrive(ver, configdrive)
+    deploy_steps = body.get('deploy_steps')
+    if deploy_steps:  # 1.69 (its version is the route's); empty means none, as upstream
+        if target not in _DEPLOY_STEPS_TARGETS:
+            raise exception.InvalidParameterValue(
+                err='"deploy_steps" is only valid when setting target provision state to '
+                    'active or rebuild')
+        args['deploy_steps'] = _check_deploy_steps(deploy_steps)
     if event == 'clean':
         steps = body.get('clean_steps')
         if not isinstance(steps, list) or not all(
@@ -165,6 +173,21 @@ def _provision_args(body: dict[str, Any], target: str, event: str,
             err='"rescue_password" is only valid when setting target provision state to '
                 'rescue.')
     return args
+
+
+# Upstream accepts deploy_steps with these targets only (not with 1.73's alias "deploy").
+_DEPLOY_STEPS_TARGETS = (states.ACTIVE, states.REBUILD)
+
+
+def _check_deploy_steps(deploy_steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Upstream's deploy step schema (interface, step, args and priority, nothing else),
+    checked only once the version allows the field (406 first, as upstream); a priority
+    given as a string of digits becomes its number."""
+    try:
+        validate_schema(schemas.DEPLOY_STEPS, deploy_steps)
+    except exception.InvalidParameterValue as e:
+        raise exception.InvalidParameterValue(err=f'Invalid deploy_steps: {e}') from None
+    return [{**step, 'priority': int(step['priority'])} for step in deploy_steps]
 
 
 def _check_provision(target: str, event: str, ver: mv.Version, node) -> None:

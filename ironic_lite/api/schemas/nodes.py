@@ -57,6 +57,26 @@ CLEAN_STEPS = {
     },
 }
 
+# Deploy steps of a provision request (1.69), upstream's DEPLOY_STEP_SCHEMA: every key
+# required, a priority given as a number or a string of digits. Checked by the controller
+# once the version allows the field, so that older versions answer 406 first, as upstream.
+DEPLOY_STEPS = {
+    'type': 'array',
+    'items': {
+        'type': 'object',
+        'properties': {
+            'interface': {'enum': ['bios', 'deploy', 'firmware', 'management', 'power',
+                                   'raid', 'vendor']},
+            'step': {'type': 'string', 'minLength': 1},
+            'args': {'type': 'object'},
+            'priority': {'anyOf': [{'type': 'integer', 'minimum': 0},
+                                   {'type': 'string', 'minLength': 1, 'pattern': '^[0-9]+$'}]},
+        },
+        'required': ['interface', 'step', 'args', 'priority'],
+        'additionalProperties': False,
+    },
+}
+
 PROVISION = {
     'type': 'object',
     'title': 'Provision state change',
