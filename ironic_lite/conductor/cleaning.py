@@ -19,8 +19,11 @@ from ironic_lite.conductor import step_runner, steps, utils
 LOG = logging.getLogger(__name__)
 
 
-async def run_cleaning(task, manual: bool, clean_steps: list | None = None) -> None:
-    """Runs in a worker with the node in ``cleaning``."""
+async def run_cleaning(task, manual: bool, clean_steps: list | None = None,
+                       disable_ramdisk: bool = False) -> None:
+    """Runs in a worker with the node in ``cleaning``. ``disable_ramdisk`` (manual cleaning,
+    API 1.70): only steps declared ``requires_ramdisk=False`` may run — no cleaning here boots
+    a ramdisk yet, so it only restricts the steps, as upstream validates them."""
     conf = task.res.conf.conductor
     node = task.node
     # the node's automated_clean (API 1.47) wins over [conductor]automated_clean, as upstream
@@ -36,7 +39,8 @@ async def run_cleaning(task, manual: bool, clean_steps: list | None = None) -> N
         await step_runner.fail(task, utils.error_message('Cleaning', e))
         return
     try:
-        await steps.set_node_cleaning_steps(task, (clean_steps or []) if manual else None)
+        await steps.set_node_cleaning_steps(task, (clean_steps or []) if manual else None,
+                                            disable_ramdisk=disable_ramdisk)
     except Exception as e:
         if not isinstance(e, exception.IronicLiteException):
             LOG.exception('Unexpected error getting the clean steps of node %s', node.uuid)

@@ -39,9 +39,10 @@ async def provide(task, **_: Any) -> None:
                              extra={**CLEARED})
 
 
-async def clean(task, clean_steps: list | None = None, **_: Any) -> None:
+async def clean(task, clean_steps: list | None = None, disable_ramdisk: bool = False,
+                **_: Any) -> None:
     await task.process_event('clean', callback=cleaning.run_cleaning,
-                             call_args=(True, clean_steps),
+                             call_args=(True, clean_steps, bool(disable_ramdisk)),
                              extra={**CLEARED, 'target_provision_state': states.MANAGEABLE})
 
 

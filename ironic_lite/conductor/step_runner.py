@@ -38,6 +38,8 @@ LOG = logging.getLogger(__name__)
 # driver_internal_info key of a provision request's deploy steps (API 1.69; upstream's name),
 # kept from the request until the deploy ends (upstream's wipe_deploy_internal_info)
 USER_DEPLOY_STEPS = 'user_deploy_steps'
+# ... and of manual cleaning's disable_ramdisk (API 1.70), until the cleaning ends
+CLEANING_DISABLE_RAMDISK = 'cleaning_disable_ramdisk'
 
 
 def step_id(step: dict[str, Any]) -> str:
@@ -142,7 +144,8 @@ KINDS: dict[str, StepKind] = {
         # as upstream, a failed clean step puts the node in maintenance
         step_failure_values=lambda task, message: {
             'maintenance': True, 'fault': faults.CLEAN_FAILURE,
-            'maintenance_reason': task.node.maintenance_reason or message}),
+            'maintenance_reason': task.node.maintenance_reason or message},
+        request_keys=(CLEANING_DISABLE_RAMDISK,)),
 }
 
 

@@ -27,7 +27,7 @@ import logging
 from typing import Any
 
 from ironic_lite.common import exception, instance_traits
-from ironic_lite.conductor.step_runner import USER_DEPLOY_STEPS, step_id
+from ironic_lite.conductor.step_runner import CLEANING_DISABLE_RAMDISK, USER_DEPLOY_STEPS, step_id
 from ironic_lite.db import models
 from ironic_lite.drivers import base
 
@@ -69,7 +69,8 @@ def driver_steps(task, kind: str, enabled: bool = False) -> list[dict[str, Any]]
 
 
 # -- validation of user (template or manual cleaning) steps ---------------------------------
-def _validate_step(user_step: dict, driver_step: dict, kind: str) -> list[str]:
+def _validate_step(user_step: dict, driver_step: dict, kind: str,
+                   disable_ramdisk: bool = False) -> list[str]:
     errors = []
     argsinfo = driver_step.get('argsinfo') or {}
     args = user_step.get('args') or {}
@@ -84,6 +85,8 @@ def _validate_step(user_step: dict, driver_step: dict, kind: str) -> list[str]:
         if missing:
             errors.append(f'{kind} step {user_step} is missing these required arguments: '
                           f'{", ".join(missing)}')
+        if disable_ramdisk and driver_step.get('requires_ramdisk', True):
+            errors.append(f'{kind} step {user_step} requires booting a ramdisk')
     if kind == 'clean':
         # not the user's to choose: the driver's
         user_step['abortable'] = driver_step.get('abortable', False)
@@ -95,10 +98,11 @@ def _validate_step(user_step: dict, driver_step: dict, kind: str) -> list[str]:
     return errors
 
 
-def validate_user_steps(task, user_steps: list[dict], kind: str,
-                        error_prefix: str = '') -> list[dict[str, Any]]:
+def validate_user_steps(task, user_steps: list[dict], kind: str, error_prefix: str = '',
+                        disable_ramdisk: bool = False) -> list[dict[str, Any]]:
     """Check ``user_steps`` against the node's ``kind`` steps; return them (copies, with
-    ``args`` filled in). InvalidParameterValue listing every problem."""
+    ``args`` filled in). InvalidParameterValue listing every problem. ``disable_ramdisk``:
+    each step must be declared ``requires_ramdisk=False``."""
     known = {step_id(s): s for s in driver_steps(task, kind)}
     errors: list[str] = []
     result = []
@@ -111,7 +115,7 @@ def validate_user_steps(task, user_steps: list[dict], kind: str,
         if driver_step is None:
             errors.append(f'node does not support this {kind} step: {user_step}')
             continue
-        errors.extend(_validate_step(user_step, driver_step, kind))
+        errors.extend(_validate_step(user_step, driver_step, kind, disable_ramdisk))
         result.append(user_step)
     if kind == 'deploy':
         counts = collections.Counter(step_id(s) for s in result)
@@ -182,15 +186,20 @@ async def all_deploy_steps(task) -> list[dict[str, Any]]:
 
 
 # -- cleaning -----------------------------------------------------------------------------
-async def set_node_cleaning_steps(task, user_steps: list[dict] | None) -> list[dict[str, Any]]:
+async def set_node_cleaning_steps(task, user_steps: list[dict] | None,
+                                  disable_ramdisk: bool = False) -> list[dict[str, Any]]:
     """Store the cleaning's steps in ``driver_internal_info['clean_steps']``: the user's
-    (manual cleaning, validated, in their order) or the driver's enabled ones (automated)."""
+    (manual cleaning, validated, in their order; with ``disable_ramdisk``, API 1.70, only
+    steps that need no ramdisk, the flag kept in ``cleaning_disable_ramdisk`` as upstream) or
+    the driver's enabled ones (automated)."""
+    info = dict(task.node.driver_internal_info)
     if user_steps is not None:
-        steps = validate_user_steps(task, user_steps, 'clean')
+        steps = validate_user_steps(task, user_steps, 'clean',
+                                    disable_ramdisk=disable_ramdisk)
+        info[CLEANING_DISABLE_RAMDISK] = disable_ramdisk
     else:
         steps = sorted_steps(driver_steps(task, 'clean', enabled=True))
     LOG.debug('Clean steps of node %s: %s', task.node.uuid, steps)
-    info = dict(task.node.driver_internal_info)
     info['clean_steps'] = steps
     info.pop('clean_step_index', None)
     await task.save(clean_step={}, driver_internal_info=info)

@@ -143,6 +143,12 @@ def _provision_args(body: dict[str, Any], target: str, event: str,
                 err=f'Adding a config drive is only supported when setting provision state '
                     f'to active or rebuild, not "{target}".')
         args['configdrive'] = _check_configdrive(ver, configdrive)
+    disable_ramdisk = body.get('disable_ramdisk')
+    if disable_ramdisk is not None:  # 1.70 (its version is the route's)
+        if event != 'clean':
+            raise exception.InvalidParameterValue(
+                err='disable_ramdisk is supported only with manual cleaning')
+        args['disable_ramdisk'] = disable_ramdisk
     deploy_steps = body.get('deploy_steps')
     if deploy_steps:  # 1.69 (its version is the route's); empty means none, as upstream
         if target not in _DEPLOY_STEPS_TARGETS:
