@@ -31,7 +31,8 @@ async def _handle_error(task, what: str, err: Exception) -> None:
 async def heartbeat(res, node_id: str, callback_url: str, agent_version: str | None = None,
                     agent_verify_ca: str | None = None, agent_token: str | None = None,
                     check_token: bool = False, **kwargs: Any) -> None:
-    """Record the agent (URL, version, time, TLS certificate), then the deploy interface acts.
+    """Record the agent (URL, version, time, TLS certificate, the status it reports), then
+    the deploy interface acts.
 
     The API checked the token before casting; with ``check_token`` (RPC 1.2) it is checked
     again under the lock, as upstream's conductor does: a heartbeat that passed the API just
@@ -57,6 +58,9 @@ async def heartbeat(res, node_id: str, callback_url: str, agent_version: str | N
                   'agent_last_heartbeat': timeutils.utcnow().isoformat()}
         if agent_verify_ca:
             record['agent_verify_ca'] = agent_verify_ca
+        for key in ('agent_status', 'agent_status_message'):   # API 1.72, kept as upstream
+            if kwargs.get(key):
+                record[key] = kwargs[key]
         await task.set_driver_internal_info(**record)
         if task.node.maintenance:
             return

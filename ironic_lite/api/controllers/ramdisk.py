@@ -10,7 +10,9 @@ for the negotiated version, which is what ironic-python-agent reads:
   ONE compare-and-set that requires the node unlocked and unchanged since it was read: of two
   concurrent lookups exactly one gets the token, later ones get ``******``. The conductor reads
   it from there to talk to the agent, and forgets it when a new ramdisk boots.
-* heartbeat (1.22; ``agent_version`` 1.36, ``agent_verify_ca`` 1.68; ``agent_token`` any):
+* heartbeat (1.22; ``agent_version`` 1.36, ``agent_verify_ca`` 1.68, ``agent_status`` and
+  ``agent_status_message`` 1.72 — the status is ``start``, ``end`` or ``error``, as upstream;
+  ``agent_token`` any):
   refused with 400 before any cast when the callback URL is malformed or differs from the
   agent URL on file, when the token is missing or not the one a lookup handed out (at every
   version, as upstream: a ramdisk looks up at 1.62 or later first, as IPA does, and may then
@@ -200,6 +202,25 @@ def _optional_str(body: dict, name: str, version: mv.Version, since: mv.Version)
     return value
 
 
+# What an agent may report in agent_status (1.72; upstream's AGENT_VALID_STATES, sent by
+# installers such as Anaconda's that report their own progress).
+_AGENT_STATUSES = ('start', 'end', 'error')
+
+
+def _agent_status(body: dict, version: mv.Version) -> tuple[str | None, str | None]:
+    """``agent_status`` and ``agent_status_message``: as upstream, either one non-empty
+    before 1.72 is refused (400); their values are checked once the token is."""
+    status, message = body.get('agent_status'), body.get('agent_status_message')
+    if (status or message) and version < mv.AGENT_STATUS:
+        raise exception.InvalidParameterValue(
+            err='Fields "agent_status" and "agent_status_message" not recognised in API '
+                f'version {mv.fmt(version)}; they need {mv.fmt(mv.AGENT_STATUS)} or newer.')
+    if version < mv.AGENT_STATUS:
+        return None, None
+    return (_optional_str(body, 'agent_status', version, mv.AGENT_STATUS),
+            _optional_str(body, 'agent_status_message', version, mv.AGENT_STATUS))
+
+
 async def heartbeat(request: web.Request) -> web.Response:
     body = await utils.json_body(request)
     version = utils.version(request)
@@ -211,6 +232,7 @@ async def heartbeat(request: web.Request) -> web.Response:
     # As upstream, agent_token is accepted at any version (an older API may still hold one).
     token = _optional_str(body, 'agent_token', version, mv.RAMDISK_ENDPOINTS)
     agent_verify_ca = _optional_str(body, 'agent_verify_ca', version, mv.AGENT_VERIFY_CA)
+    agent_status, agent_status_message = _agent_status(body, version)
     # the node in the path, or in the body (POST /v1/heartbeat, as upstream accepts it)
     node = await utils.get_node(request, request.match_info.get('node_ident')
                                 or body['node_ident'])
@@ -240,7 +262,12 @@ async def heartbeat(request: web.Request) -> web.Response:
         raise exception.InvalidParameterValue(
             err=f'Detected change in ramdisk provided "agent_verify_ca" for node {node.uuid}; '
                 'heartbeat refused.')
+    if agent_status is not None and agent_status not in _AGENT_STATUSES:
+        raise exception.InvalidParameterValue(
+            err=f'Agent status is invalid. Valid states are {",".join(_AGENT_STATUSES)}.')
     await request.app[keys.RPCAPI].heartbeat(node, callback_url, agent_version,
+                                             agent_status=agent_status,
+                                             agent_status_message=agent_status_message,
                                              agent_token=token, agent_verify_ca=agent_verify_ca)
     return web.Response(status=202)
 
