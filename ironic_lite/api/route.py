@@ -46,9 +46,10 @@ def template(path: str) -> str:
 @dataclass(frozen=True, slots=True)
 class BodyFields:
     """Versions inside a request body, checked after its schema, in this order and with
-    upstream's answers: the ``target`` verb (400 when the schema's ``target`` enum lacks it
-    or it is newer than the request), fields the schema does not describe or that this build
-    does not serve yet (400), then optional fields newer than the request (406).
+    upstream's answers: the ``target`` verb (400 when the schema's ``target`` enum lacks it),
+    fields the schema does not describe or that this build does not serve yet (400), a verb
+    newer than the request (406, upstream's ``check_allow_management_verbs``), then optional
+    fields newer than the request (406).
     """
 
     noun: str                                      # "provision": names the request in errors
@@ -62,8 +63,7 @@ class BodyFields:
               ver: mv.Version) -> None:
         if verb_names:
             target = body.get('target')
-            if not isinstance(target, str) or target not in verb_names or \
-                    ver < self.verbs.get(target, mv.MIN_VERSION):
+            if not isinstance(target, str) or target not in verb_names:
                 raise exception.InvalidParameterValue(
                     err=f'"{target}" is not a valid {self.noun} state target at API version '
                         f'{mv.fmt(ver)}.')
@@ -71,6 +71,10 @@ class BodyFields:
         if unknown:
             raise exception.InvalidParameterValue(
                 err=f'Unknown field(s) in {self.noun} request: {", ".join(sorted(unknown))}')
+        if verb_names and ver < self.verbs.get(body['target'], mv.MIN_VERSION):
+            raise exception.NotAcceptable(
+                f'"{body["target"]}" requires API version '
+                f'{mv.fmt(self.verbs[body["target"]])}; {mv.fmt(ver)} was used.')
         for name, since in self.fields.items():
             if since is not None and name in body and ver < since:
                 raise exception.NotAcceptable(

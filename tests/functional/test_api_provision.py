@@ -112,11 +112,13 @@ async def test_invalid_transition_is_400(harness, casts, start, target):
 @pytest.mark.parametrize('target,version', [('manage', '1.3'), ('provide', '1.3'),
                                             ('abort', '1.12'), ('clean', '1.14'),
                                             ('deploy', '1.31'), ('undeploy', '1.31')])
-async def test_verbs_below_their_version_are_400(harness, target, version):
+async def test_verbs_below_their_version_are_406(harness, target, version):
+    """As upstream (check_allow_management_verbs; its unit tests
+    test_adopt_raises_error_before_1_17, test_rescue_raises_error_before_1_38)."""
     node = await api.create_node(harness)
     resp = await harness.request('PUT', f'/v1/nodes/{node["uuid"]}/states/provision',
                                  json={'target': target}, headers=ver(version))
-    await fault(resp, 400)
+    await fault(resp, 406)
 
 
 async def test_configdrive_only_with_active(harness):

@@ -51,7 +51,12 @@ def test_body_fields_in_upstreams_order():
     assert declared.known_fields == {'target', 'early', 'late'}   # 'future' is not served
     declared.check_body_fields({'target': 'old', 'early': 1}, (1, 1))
     with pytest.raises(exception.InvalidParameterValue, match='not a valid test state'):
+        declared.check_body_fields({'target': 'newer', 'bogus': 1, 'late': 1}, (1, 19))
+    with pytest.raises(exception.InvalidParameterValue, match='Unknown field.*bogus'):
         declared.check_body_fields({'target': 'new', 'bogus': 1, 'late': 1}, (1, 19))
+    # a verb newer than the request: 406, as upstream (check_allow_management_verbs)
+    with pytest.raises(exception.NotAcceptable, match='"new" requires API version 1.20'):
+        declared.check_body_fields({'target': 'new', 'late': 1}, (1, 19))
     with pytest.raises(exception.InvalidParameterValue, match='Unknown field.*bogus'):
         declared.check_body_fields({'target': 'new', 'bogus': 1, 'late': 1}, (1, 20))
     with pytest.raises(exception.InvalidParameterValue, match='Unknown field.*future'):
