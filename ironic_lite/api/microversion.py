@@ -5,7 +5,7 @@ Clients send ``X-OpenStack-Ironic-API-Version: 1.x`` (or ``OpenStack-API-Version
 version is hidden, as upstream Ironic does: fields are absent, filters and request fields are
 406, endpoints 404, 405 or 406 as upstream answers each (``api/endpoint_versions.py``).
 
-Served: 1.1 to 1.72. What the versions after 1.31 add:
+Served: 1.1 to 1.73. What the versions after 1.31 add:
 1.32 volume connectors/targets (node ``volume``), 1.33 ``storage_interface``, 1.34 port
 ``physical_network``, 1.35 configdrive on rebuild, 1.36 heartbeat ``agent_version``, 1.37
 traits, 1.38 rescue/unrescue and ``rescue_interface``, 1.39 ``inspect wait`` state, 1.40 BIOS
@@ -20,7 +20,8 @@ backfill, 1.59 configdrive ``vendor_data``, 1.60 allocation ``owner``, 1.61 ``re
 heartbeat ``agent_verify_ca``, 1.69 ``deploy_steps`` in the provision request, 1.70
 ``disable_ramdisk`` for manual cleaning, 1.71 signals keystone system-scoped roles (the
 policy's personas, ``api/policy_rules.py``; nothing else changes), 1.72 heartbeat
-``agent_status`` and ``agent_status_message``.
+``agent_status`` and ``agent_status_message``, 1.73 the ``deploy`` and ``undeploy`` verbs
+(aliases of ``active`` and ``deleted``).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import re
 from ironic_lite.common import exception
 
 MIN_VERSION = (1, 1)
-MAX_VERSION = (1, 72)
+MAX_VERSION = (1, 73)
 
 HEADER = 'X-OpenStack-Ironic-API-Version'
 MIN_HEADER = 'X-OpenStack-Ironic-API-Minimum-Version'

@@ -32,15 +32,15 @@ async def test_version_headers_on_every_response(harness, method, path, headers,
     resp = await harness.request(method, path, headers=headers)
     assert resp.status == status, await resp.text()
     assert resp.headers[api.MIN_HEADER] == '1.1'
-    assert resp.headers[api.MAX_HEADER] == '1.72'
-    assert resp.headers[api.VERSION_HEADER] in ('1.72', '1.49', '1.1')
+    assert resp.headers[api.MAX_HEADER] == '1.73'
+    assert resp.headers[api.VERSION_HEADER] in ('1.73', '1.49', '1.1')
 
 
-async def test_latest_is_1_72_and_root_documents_it(harness):
+async def test_latest_is_1_73_and_root_documents_it(harness):
     resp = await harness.request('GET', '/v1/nodes')
-    assert resp.headers[api.VERSION_HEADER] == '1.72'
+    assert resp.headers[api.VERSION_HEADER] == '1.73'
     root = await ok(await harness.request('GET', '/'))
-    assert root['default_version']['version'] == '1.72'
+    assert root['default_version']['version'] == '1.73'
 
 
 # -- fields ------------------------------------------------------------------------------

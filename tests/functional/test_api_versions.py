@@ -5,7 +5,7 @@ from ironic_lite.testing.harness import Harness
 from tests.functional import api_helpers as api
 from tests.functional.api_helpers import fault, ok, ver
 
-MAX = '1.72'
+MAX = '1.73'
 
 
 def _check_headers(resp, version: str) -> None:

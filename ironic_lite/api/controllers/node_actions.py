@@ -137,8 +137,9 @@ def _provision_args(body: dict[str, Any], target: str, event: str,
     args: dict[str, Any] = {}
     configdrive = body.get('configdrive')
     if configdrive is not None:
-        if event not in ('deploy', 'rebuild') or (
-                event == 'rebuild' and ver < mv.REBUILD_CONFIGDRIVE):
+        # by target name, as upstream: not with 1.73's alias "deploy"
+        if target not in (states.ACTIVE, states.REBUILD) or (
+                target == states.REBUILD and ver < mv.REBUILD_CONFIGDRIVE):
             raise exception.InvalidParameterValue(
                 err=f'Adding a config drive is only supported when setting provision state '
                     f'to active or rebuild, not "{target}".')
