@@ -11,6 +11,7 @@ import pytest
 
 from ironic_lite.common import exception
 from ironic_lite.conductor.task_manager import acquire
+from ironic_lite.drivers import base
 from ironic_lite.drivers.modules import fake
 from tests.functional import api_helpers as api
 from tests.functional.test_steps import assert_steps_cleared, node_with_traits, template
@@ -49,7 +50,7 @@ def shape(node: dict) -> dict:
 
 def step_error() -> str:
     with pytest.raises(exception.InvalidParameterValue) as err:
-        fake._bios_settings(BAD_SETTINGS)
+        base.bios_settings(BAD_SETTINGS)
     return str(err.value)
 
 

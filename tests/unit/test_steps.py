@@ -62,7 +62,7 @@ def test_interfaces_declare_their_steps():
     assert set(bios) == {'apply_configuration', 'factory_reset'}
     assert bios['apply_configuration'] == {
         'step': 'apply_configuration', 'interface': 'bios', 'priority': 0, 'abortable': False,
-        'requires_ramdisk': True, 'argsinfo': fake._BIOS_SETTINGS_ARGSINFO}
+        'requires_ramdisk': True, 'argsinfo': base.BIOS_SETTINGS_ARGSINFO}
     assert {s['step'] for s in fake.FakeBIOS().get_deploy_steps(None)} == set(bios)
     raid = fake.FakeRAID()
     assert {s['step'] for s in raid.get_clean_steps(None)} == {'create_configuration',
