@@ -1,7 +1,7 @@
 """The ``redfish`` hardware type: machines managed through their BMC's Redfish API (sushy).
 
 Interfaces in upstream's order of preference, limited to those implemented here: ``redfish``
-power, management and (out-of-band) inspection; iPXE/PXE boot, then ``redfish-virtual-media``
+power, management, (out-of-band) inspection and BIOS; iPXE/PXE boot, then ``redfish-virtual-media``
 (last, as upstream: not every BMC implements virtual media well);
 ``fake`` boot and deploy as a last resort (power-only management), ``fake`` RAID and inspection
 for trying steps on a real machine, as the ``ipmi`` hardware type. Upstream's default inspect
@@ -18,3 +18,4 @@ class RedfishHardware(HardwareType):
     supported_vendor_interfaces = ['no-vendor', 'fake']
     supported_raid_interfaces = ['no-raid', 'fake']
     supported_inspect_interfaces = ['redfish', 'no-inspect', 'fake']
+    supported_bios_interfaces = ['redfish', 'no-bios']

@@ -8,7 +8,8 @@ fails with "Problem reading auth user file".
 
 The stock fake driver reports no processors, memory or disks (its systems have only NICs); a
 fake system with a ``hardware`` key (see :func:`ironic_lite.testing.redfish.fake_system`) reports
-them here the way the libvirt driver does, so out-of-band inspection has something to find.
+them here the way the libvirt driver does, so out-of-band inspection has something to find;
+one with a ``bios`` key (its factory attributes) has a BIOS resource, settable and resettable.
 Everything else is the emulator's own ``main``.
 """
 from __future__ import annotations
@@ -44,11 +45,34 @@ def _simple_storage(driver: Any, identity: str) -> dict[str, dict[str, Any]]:
                                            for i, size in enumerate(disks)]}}
 
 
+def _bios_defaults(driver: Any, identity: str) -> dict[str, Any]:
+    from sushy_tools import error
+    defaults = driver._get(identity).get('bios')
+    if defaults is None:
+        raise error.NotSupportedError('Not implemented')   # as the stock fake driver
+    return defaults
+
+
+def _get_bios(driver: Any, identity: str) -> dict[str, Any]:
+    return dict(driver._get(identity).get('bios_current') or _bios_defaults(driver, identity))
+
+
+def _set_bios(driver: Any, identity: str, attributes: dict[str, Any]) -> None:
+    # applied at once, as the libvirt driver does (a real BIOS waits for a reboot)
+    driver._update(identity, bios_current={**_get_bios(driver, identity), **attributes})
+
+
+def _reset_bios(driver: Any, identity: str) -> None:
+    driver._update(identity, bios_current=dict(_bios_defaults(driver, identity)))
+
+
 def _add_hardware(fake_driver: Any) -> None:
     fake_driver.get_total_memory = lambda self, ident: _hardware(self, ident)['memory_gib']
     fake_driver.get_total_cpus = lambda self, ident: len(_processors(self, ident))
     fake_driver.get_processors = _processors
     fake_driver.get_simple_storage_collection = _simple_storage
+    fake_driver.get_bios, fake_driver.set_bios = _get_bios, _set_bios
+    fake_driver.reset_bios = _reset_bios
 
 
 def main() -> int:
