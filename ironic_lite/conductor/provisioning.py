@@ -31,6 +31,11 @@ async def _verify(task) -> None:
     except Exception as e:
         await utils.fail_task(task, 'fail', utils.error_message('Verification', e))
         return
+    try:
+        await task.driver.bios.cache_bios_settings(task)
+    except Exception:   # as upstream: a BIOS that cannot be read does not fail verification
+        LOG.exception('Node %s: caching its BIOS settings failed; verification goes on',
+                      task.node.uuid)
     await task.process_event('done', extra={'power_state': power_state})
 
 

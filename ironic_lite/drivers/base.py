@@ -364,6 +364,10 @@ def bios_settings(settings: Any) -> dict[str, str | None]:
 class BIOSInterface(BaseInterface):
     interface_type = 'bios'
 
+    async def cache_bios_settings(self, task: Task) -> None:
+        """Store the machine's current BIOS settings as the node's (upstream's
+        ``cache_bios_settings``, run when a node is verified). Default: nothing to read."""
+
 
 _RAID_APPLY_ARGSINFO = {
     'raid_config': {'description': 'The RAID configuration to apply (as the target RAID '

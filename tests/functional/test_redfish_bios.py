@@ -63,6 +63,7 @@ async def clean(h, uuid: str, expected: str, step: str, **args) -> dict:
 async def test_apply_configuration_then_factory_reset(h, bmc):
     system = bmc.systems[0]
     uuid = (await manageable_node(h, bmc, 0))['uuid']
+    assert await bios(h, uuid) == FACTORY   # cached when the node was verified
     node = await clean(h, uuid, 'manageable', 'apply_configuration', settings=[
         {'name': 'ProcTurboMode', 'value': 'Disabled'}, {'name': 'NumaEnabled', 'value': False}])
     assert node['last_error'] is None, node
@@ -76,7 +77,7 @@ async def test_apply_configuration_then_factory_reset(h, bmc):
 
 
 async def test_bmc_without_bios_fails_the_clean_step(h, bmc):
-    uuid = (await manageable_node(h, bmc, 1))['uuid']
+    uuid = (await manageable_node(h, bmc, 1))['uuid']   # verified all the same
     node = await clean(h, uuid, 'clean failed', 'apply_configuration',
                        settings=[{'name': 'ProcTurboMode', 'value': 'Disabled'}])
     assert 'apply BIOS settings' in node['last_error'], node['last_error']

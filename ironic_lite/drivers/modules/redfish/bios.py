@@ -1,10 +1,11 @@
 """The ``redfish`` BIOS interface: the system's ``Bios`` resource, as upstream's redfish bios.
 
 ``cache_bios_settings`` stores the BMC's current attributes as the node's BIOS settings
-(``GET /v1/nodes/{node}/bios``). ``apply_configuration`` and ``factory_reset`` are clean and
-deploy steps (priority 0: manual cleaning or a deploy template): they write the pending
-settings (``@Redfish.Settings``) or ask for ``Bios.ResetBios``, reboot the node so the
-firmware applies them, check the requested attributes are now current, then cache them.
+(``GET /v1/nodes/{node}/bios``); the conductor calls it when a node is verified (``manage``).
+``apply_configuration`` and ``factory_reset`` are clean and deploy steps (priority 0: manual
+cleaning or a deploy template): they write the pending settings (``@Redfish.Settings``) or ask
+for ``Bios.ResetBios``, reboot the node so the firmware applies them, check the requested
+attributes are now current, then cache them.
 
 Upstream returns from the step while the node reboots and checks on a later pass; here the
 step awaits the reboot (``power.reboot`` waits for the target state, off the event loop), so
@@ -39,8 +40,11 @@ class RedfishBIOS(base.BIOSInterface):
     async def validate(self, task: Task) -> None:
         redfish_utils.parse_driver_info(task.node)
 
-    async def cache_bios_settings(self, task: Task) -> dict[str, str | None]:
+    async def cache_bios_settings(self, task: Task) -> None:
         """Store the BMC's current BIOS attributes as the node's BIOS settings."""
+        await self._cache(task)
+
+    async def _cache(self, task: Task) -> dict[str, str | None]:
         current = await redfish_utils.call(redfish_utils.parse_driver_info(task.node),
                                            'get BIOS settings', _current)
         await task.db.set_bios_settings(task.node.id, current)
@@ -59,7 +63,7 @@ class RedfishBIOS(base.BIOSInterface):
         await redfish_utils.call(info, 'apply BIOS settings',
                                  lambda system: system.bios.set_attributes(wanted))
         await self._reboot(task)
-        current = await self.cache_bios_settings(task)
+        current = await self._cache(task)
         not_applied = {name: value for name, value in wanted.items()
                        if current.get(name) != value}
         if not_applied:
