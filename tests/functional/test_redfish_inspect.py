@@ -118,3 +118,15 @@ async def test_no_inspect_node_is_refused(h, bmc):
     await api.patch_node(h, node['uuid'], api.patch_op('replace', '/inspect_interface',
                                                        'no-inspect'))
     await fault(await api.provision(h, node['uuid'], 'inspect'), 400)
+
+
+async def test_a_mac_known_on_another_node_is_left_there(h, bmc):
+    other = await api.create_node(h, driver='redfish', driver_info=bmc.driver_info('elsewhere'))
+    await ok(await h.request('POST', '/v1/ports', json={
+        'node_uuid': other['uuid'], 'address': '52:54:00:aa:bb:01'},
+        headers=api.ver('1.19')), 201)
+    node = await manageable_node(h, bmc, 0)
+    node = await api.move(h, node['uuid'], 'inspect', 'manageable')
+    assert node['last_error'] is None
+    assert [p['address'] for p in await node_ports(h, node['uuid'])] == ['52:54:00:00:00:00']
+    assert [p['address'] for p in await node_ports(h, other['uuid'])] == ['52:54:00:aa:bb:01']
