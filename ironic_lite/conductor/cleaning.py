@@ -21,7 +21,7 @@ LOG = logging.getLogger(__name__)
 
 async def run_cleaning(task, manual: bool, clean_steps: list | None = None) -> None:
     """Runs in a worker with the node in ``cleaning``."""
-    conf = task.res.conf.conductor
+    conf = task.env.conf.conductor
     node = task.node
     # the node's automated_clean (API 1.47) wins over [conductor]automated_clean, as upstream
     automated = (conf.automated_clean if node.automated_clean is None

@@ -5,6 +5,7 @@ takes the way Nova does (:mod:`tests.e2e.steps`). Without root and the Debian pa
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -54,5 +55,6 @@ def whole_disk_image() -> Built:
 def partition_image() -> Built:
     """``partition-image.sh``: a root filesystem image (image) with its kernel and initramfs
     (``dir``/vmlinuz, ``dir``/initramfs), build_id."""
-    require(ramdisks.tools_ok(), 'apt-get, dpkg-deb, cpio, e2fsprogs')
+    require(ramdisks.tools_ok() and bool(shutil.which('mkfs.ext4')),
+            'apt-get, dpkg-deb, cpio, e2fsprogs')
     return _built(None, 'partition-image', 'root.img')

@@ -96,7 +96,7 @@ async def test_a_step_returning_an_unexpected_value_fails_either_kind(harness, m
 
 async def test_steps_resume_only_in_a_step_operation(harness):
     node = await api.available_node(harness)
-    async with acquire(harness.res, node['uuid'], purpose='test') as task:
+    async with acquire(harness.env, node['uuid'], purpose='test') as task:
         with pytest.raises(exception.InvalidStateRequested, match='resume steps'):
             await task.resume_steps()
     assert (await api.get_node(harness, node['uuid']))['provision_state'] == 'available'
