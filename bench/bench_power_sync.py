@@ -94,7 +94,7 @@ POWER_INTERFACE = {'ipmi': 'ipmitool', 'redfish': 'redfish'}
 async def _timed_pass(h: Harness) -> tuple[float, object]:
     # In production passes are [conductor]sync_power_state_interval (60 s) apart; back to back,
     # each BMC's first command would wait out [ipmi]min_command_interval since the last pass.
-    await asyncio.sleep(h.res.conf.ipmi.min_command_interval + 0.05)
+    await asyncio.sleep(h.env.conf.ipmi.min_command_interval + 0.05)
     start = time.perf_counter()
     result = await h.service.power_sync.run_once()
     return time.perf_counter() - start, result

@@ -45,7 +45,7 @@ async def _run(conf) -> None:
     await upgrade_schema(conf)
     db, service = await runtime.start_conductor(conf)
     api = runtime.ApiServer(conf, db)
-    api.ring = service.res.ring
+    api.ring = service.env.ring
     await api.start()
     try:
         await wait_for_signal()

@@ -313,6 +313,10 @@ class IPMIFailure(IronicLiteException):
 
 # --- Redfish (redfish interfaces, sushy) -----------------------------------------------------
 
+class HardwareInspectionFailure(IronicLiteException):
+    _msg_fmt = 'Failed to inspect hardware. Reason: %(error)s'
+
+
 class RedfishError(IronicLiteException):
     """A BMC refused, failed or did not answer a Redfish operation (after retries)."""
     _msg_fmt = 'Redfish call to %(bmc)s failed: %(reason)s'

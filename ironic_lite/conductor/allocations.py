@@ -42,23 +42,23 @@ def _still_free(node: models.Node) -> bool:
             and node.instance_uuid is None)
 
 
-async def do_allocate(res: ConductorEnv, allocation_id: str) -> None:
+async def do_allocate(env: ConductorEnv, allocation_id: str) -> None:
     """Process one allocation; a duplicated message finds it no longer ``allocating``."""
     try:
-        alloc = await res.db.get_resource(models.Allocation, allocation_id)
+        alloc = await env.db.get_resource(models.Allocation, allocation_id)
     except errors.AllocationNotFound:
         LOG.info('Allocation %s was deleted before it was processed', allocation_id)
         return
     if alloc.state != ALLOCATING:
         return
     try:
-        node = await _pick_node(res, alloc)
+        node = await _pick_node(env, alloc)
     except Exception as e:  # noqa: BLE001 - any failure must end the allocation, not hang it
         LOG.exception('Allocation %s failed', alloc.uuid)
-        await _fail(res, alloc, f'Failed to process allocation {alloc.uuid}: {e}')
+        await _fail(env, alloc, f'Failed to process allocation {alloc.uuid}: {e}')
         return
     if node is None:
-        await _fail(res, alloc, f'No available nodes match the {_describe(alloc)} of '
+        await _fail(env, alloc, f'No available nodes match the {_describe(alloc)} of '
                                 f'allocation {alloc.uuid}.')
         return
     LOG.info('Allocation %s got node %s', alloc.uuid, node.uuid)
@@ -70,28 +70,28 @@ def _still_allocating(alloc: models.Allocation) -> dict:
     return {'state': ALLOCATING, 'uuid': alloc.uuid}
 
 
-async def _fail(res: ConductorEnv, alloc: models.Allocation, message: str) -> None:
+async def _fail(env: ConductorEnv, alloc: models.Allocation, message: str) -> None:
     try:
-        await res.db.update_resource(models.Allocation, alloc.id,
+        await env.db.update_resource(models.Allocation, alloc.id,
                                      {'state': ERROR, 'last_error': message},
                                      expected=_still_allocating(alloc))
     except (errors.AllocationNotFound, errors.InvalidState):
         pass  # deleted or processed meanwhile
 
 
-async def _pick_node(res: ConductorEnv, alloc: models.Allocation) -> models.Node | None:
-    nodes = await res.db.allocation_candidates(alloc.resource_class, alloc.owner,
+async def _pick_node(env: ConductorEnv, alloc: models.Allocation) -> models.Node | None:
+    nodes = await env.db.allocation_candidates(alloc.resource_class, alloc.owner,
                                                alloc.candidate_nodes or None)
     wanted = set(alloc.traits)
     nodes = [n for n in nodes if wanted <= set(trait_names(n))]
     random.shuffle(nodes)
     for candidate in nodes:
         try:
-            async with acquire(res, candidate.id, purpose='allocating') as task:
+            async with acquire(env, candidate.id, purpose='allocating') as task:
                 if not _still_free(task.node):
                     continue
                 try:
-                    await res.db.update_resource(
+                    await env.db.update_resource(
                         models.Allocation, alloc.id, {'node_id': task.node.id, 'state': ACTIVE},
                         expected=_still_allocating(alloc))
                 except errors.NodeAlreadyAllocated:

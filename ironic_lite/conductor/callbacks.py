@@ -28,7 +28,7 @@ async def _handle_error(task, what: str, err: Exception) -> None:
         await task.save(last_error=utils.error_message(what, err))
 
 
-async def heartbeat(res, node_id: str, callback_url: str, agent_version: str | None = None,
+async def heartbeat(env, node_id: str, callback_url: str, agent_version: str | None = None,
                     agent_verify_ca: str | None = None, agent_token: str | None = None,
                     check_token: bool = False, **kwargs: Any) -> None:
     """Record the agent (URL, version, time, TLS certificate, the status it reports), then
@@ -43,7 +43,7 @@ async def heartbeat(res, node_id: str, callback_url: str, agent_version: str | N
     bringing a different one is refused (the API refuses it first; this check holds under the
     lock) and it goes with the other agent keys when the run ends.
     """
-    async with acquire(res, node_id, purpose='heartbeat') as task:
+    async with acquire(env, node_id, purpose='heartbeat') as task:
         info = task.node.driver_internal_info or {}
         if check_token and not agent_run.token_matches(info.get('agent_secret_token'),
                                                        agent_token):
@@ -70,9 +70,9 @@ async def heartbeat(res, node_id: str, callback_url: str, agent_version: str | N
             await _handle_error(task, 'Heartbeat', e)
 
 
-async def vendor_passthru(res, node_id: str, driver_method: str, http_method: str,
+async def vendor_passthru(env, node_id: str, driver_method: str, http_method: str,
                           info: dict) -> None:
-    async with acquire(res, node_id, purpose=f'vendor passthru {driver_method}') as task:
+    async with acquire(env, node_id, purpose=f'vendor passthru {driver_method}') as task:
         try:
             deploy = task.driver.deploy
             if driver_method in getattr(deploy, 'passthru_methods', {}):

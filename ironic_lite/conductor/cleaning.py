@@ -24,7 +24,7 @@ async def run_cleaning(task, manual: bool, clean_steps: list | None = None,
     """Runs in a worker with the node in ``cleaning``. ``disable_ramdisk`` (manual cleaning,
     API 1.70): only steps declared ``requires_ramdisk=False`` may run — no cleaning here boots
     a ramdisk yet, so it only restricts the steps, as upstream validates them."""
-    conf = task.res.conf.conductor
+    conf = task.env.conf.conductor
     node = task.node
     # the node's automated_clean (API 1.47) wins over [conductor]automated_clean, as upstream
     automated = (conf.automated_clean if node.automated_clean is None

@@ -14,8 +14,8 @@ from ironic_lite.conductor.task_manager import acquire
 LOG = logging.getLogger(__name__)
 
 
-async def set_console_mode(res, node_id: str, enabled: bool) -> None:
-    async with acquire(res, node_id, purpose='setting console mode') as task:
+async def set_console_mode(env, node_id: str, enabled: bool) -> None:
+    async with acquire(env, node_id, purpose='setting console mode') as task:
         await task.driver.console.validate(task)
         if task.node.console_enabled == enabled:
             LOG.info('No console action was triggered on node %s because the console is '
@@ -42,8 +42,8 @@ async def _set_console_mode(task, enabled: bool) -> None:
     await task.save(console_enabled=enabled)
 
 
-async def get_console_information(res, node_id: str) -> dict[str, Any]:
-    async with acquire(res, node_id, shared=True, purpose='getting console information') \
+async def get_console_information(env, node_id: str) -> dict[str, Any]:
+    async with acquire(env, node_id, shared=True, purpose='getting console information') \
             as task:
         await task.driver.console.validate(task)
         if not task.node.console_enabled:

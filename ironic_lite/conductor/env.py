@@ -2,7 +2,7 @@
 database, drivers, worker pool, hash ring and the node locks it holds.
 
 One :class:`ConductorEnv` per conductor process, built by ``ConductorService`` and passed to
-every task and periodic job (as ``res``); drivers never see it (they get the task contract,
+every task and periodic job (as ``env``); drivers never see it (they get the task contract,
 ``drivers/task.py``)."""
 from __future__ import annotations
 

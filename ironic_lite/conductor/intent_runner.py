@@ -46,7 +46,7 @@ INTENTS: dict[str, Intent] = {
 }
 
 
-async def run_intent(res, node_id: int | str,
+async def run_intent(env, node_id: int | str,
                      context: request_context.RequestContext | None = None) -> bool:
     """Start the node's pending intent, if any. Returns True when work was started.
 
@@ -54,11 +54,11 @@ async def run_intent(res, node_id: int | str,
     intent), whoever starts it: the cast of that request or a later re-drive."""
     try:
         with request_context.bound(request_context.current()):  # undone on return
-            started = await _start_locked(res, node_id, context)
+            started = await _start_locked(env, node_id, context)
     except exception.NoFreeConductorWorker:
         # Expected under load: the request stays accepted; now that the node's lock is
         # released, a free worker re-drives it.
-        res.workers.requeue()
+        env.workers.requeue()
         return False
     except exception.NodeNotFound:
         return False
@@ -68,9 +68,9 @@ async def run_intent(res, node_id: int | str,
     return started
 
 
-async def _start_locked(res, node_id: int | str,
+async def _start_locked(env, node_id: int | str,
                         context: request_context.RequestContext | None) -> bool:
-    async with acquire(res, node_id, purpose='accepted request', context=context) as task:
+    async with acquire(env, node_id, purpose='accepted request', context=context) as task:
         name = task.node.intent
         if name is None:
             LOG.debug('Node %s has no pending request (duplicate message)', task.node.uuid)

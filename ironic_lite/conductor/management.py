@@ -11,15 +11,15 @@ from ironic_lite.common import exception
 from ironic_lite.conductor.task_manager import acquire
 
 
-async def get_boot_device(res, node_id: str) -> dict[str, Any]:
-    async with acquire(res, node_id, purpose='getting boot device') as task:
+async def get_boot_device(env, node_id: str) -> dict[str, Any]:
+    async with acquire(env, node_id, purpose='getting boot device') as task:
         mgmt = task.driver.management
         await mgmt.validate(task)
         return await mgmt.get_boot_device(task)
 
 
-async def set_boot_device(res, node_id: str, device: str, persistent: bool = False) -> None:
-    async with acquire(res, node_id, purpose='setting boot device') as task:
+async def set_boot_device(env, node_id: str, device: str, persistent: bool = False) -> None:
+    async with acquire(env, node_id, purpose='setting boot device') as task:
         mgmt = task.driver.management
         await mgmt.validate(task)
         if device not in mgmt.get_supported_boot_devices(task):
@@ -28,36 +28,36 @@ async def set_boot_device(res, node_id: str, device: str, persistent: bool = Fal
         await mgmt.set_boot_device(task, device, persistent=persistent)
 
 
-async def get_supported_boot_devices(res, node_id: str) -> list[str]:
-    async with acquire(res, node_id, shared=True, purpose='getting boot devices') as task:
+async def get_supported_boot_devices(env, node_id: str) -> list[str]:
+    async with acquire(env, node_id, shared=True, purpose='getting boot devices') as task:
         return list(task.driver.management.get_supported_boot_devices(task))
 
 
-async def inject_nmi(res, node_id: str) -> None:
-    async with acquire(res, node_id, purpose='inject nmi') as task:
+async def inject_nmi(env, node_id: str) -> None:
+    async with acquire(env, node_id, purpose='inject nmi') as task:
         mgmt = task.driver.management
         await mgmt.validate(task)
         await mgmt.inject_nmi(task)
 
 
-async def get_supported_indicators(res, node_id: str) -> dict[str, dict]:
+async def get_supported_indicators(env, node_id: str) -> dict[str, dict]:
     """``{component: {indicator: {'readonly': bool, 'states': [...]}}}``."""
-    async with acquire(res, node_id, shared=True, purpose='get supported indicators') as task:
+    async with acquire(env, node_id, shared=True, purpose='get supported indicators') as task:
         mgmt = task.driver.management
         await mgmt.validate(task)
         return await mgmt.get_supported_indicators(task)
 
 
-async def get_indicator_state(res, node_id: str, component: str, indicator: str) -> str:
-    async with acquire(res, node_id, shared=True, purpose='get indicator state') as task:
+async def get_indicator_state(env, node_id: str, component: str, indicator: str) -> str:
+    async with acquire(env, node_id, shared=True, purpose='get indicator state') as task:
         mgmt = task.driver.management
         await mgmt.validate(task)
         return await mgmt.get_indicator_state(task, component, indicator)
 
 
-async def set_indicator_state(res, node_id: str, component: str, indicator: str,
+async def set_indicator_state(env, node_id: str, component: str, indicator: str,
                               state: str) -> None:
-    async with acquire(res, node_id, purpose='setting indicator state') as task:
+    async with acquire(env, node_id, purpose='setting indicator state') as task:
         mgmt = task.driver.management
         await mgmt.validate(task)
         await mgmt.set_indicator_state(task, component, indicator, state)

@@ -39,8 +39,8 @@ Ctx = RequestContext | None
 class ConductorManager:
     RPC_API_VERSION = '1.3'  # history in rpcapi/conductor.py
 
-    def __init__(self, res: ConductorEnv):
-        self.res = res
+    def __init__(self, env: ConductorEnv):
+        self.env = env
 
     # -- casts -----------------------------------------------------------------------------
     @rpc.cast(since='1.3', replaces=('do_node_deploy', 'do_node_tear_down',
@@ -49,12 +49,12 @@ class ConductorManager:
         """Start the node's accepted intent: the database record says what to do. Before 1.3
         there was one cast per kind of intent, each carrying arguments nobody read; an API
         not yet upgraded still sends them and they land here."""
-        await intent_runner.run_intent(self.res, node_id, ctxt)
+        await intent_runner.run_intent(self.env, node_id, ctxt)
 
     @rpc.cast(since='1.0')
     async def vendor_passthru(self, ctxt: Ctx, node_id: str, driver_method: str,
                               http_method: str, info: dict) -> None:
-        await callbacks.vendor_passthru(self.res, node_id, driver_method, http_method, info)
+        await callbacks.vendor_passthru(self.env, node_id, driver_method, http_method, info)
 
     @rpc.cast(since='1.0')
     async def heartbeat(self, ctxt: Ctx, node_id: str, callback_url: str,
@@ -65,7 +65,7 @@ class ConductorManager:
         check_token = 'agent_token' in kwargs
         agent_token = kwargs.pop('agent_token', None)
         try:
-            await callbacks.heartbeat(self.res, node_id, callback_url, agent_version,
+            await callbacks.heartbeat(self.env, node_id, callback_url, agent_version,
                                       agent_verify_ca=agent_verify_ca, agent_token=agent_token,
                                       check_token=check_token, **kwargs)
         except exception.NodeLocked:
@@ -74,24 +74,24 @@ class ConductorManager:
 
     @rpc.cast(since='1.1')
     async def create_allocation(self, ctxt: Ctx, allocation_id: str) -> None:
-        await _allocations.do_allocate(self.res, allocation_id)
+        await _allocations.do_allocate(self.env, allocation_id)
 
     # -- calls ---------------------------------------------------------------------------
     @rpc.call(since='1.0')
     async def validate_driver_interfaces(self, ctxt: Ctx, node_id: str) -> dict:
-        async with acquire(self.res, node_id, shared=True, purpose='validate') as task:
+        async with acquire(self.env, node_id, shared=True, purpose='validate') as task:
             results = await utils.validate_interfaces(task, INTERFACE_TYPES)
             if results['deploy']['result']:  # as upstream: the deploy's instance traits too
                 try:
                     steps.validate_instance_traits(
-                        task, await self.res.db.get_node_traits(task.node.id))
+                        task, await self.env.db.get_node_traits(task.node.id))
                 except exception.InvalidParameterValue as e:
                     results['deploy'] = {'result': False, 'reason': str(e)}
             return results
 
     @rpc.call(since='1.0')
     async def get_driver_properties(self, ctxt: Ctx, driver_name: str) -> dict:
-        factory = self.res.drivers
+        factory = self.env.drivers
         if driver_name not in factory.hardware_types:
             raise exception.DriverNotFound(driver_name=driver_name)
         props: dict[str, str] = {}
@@ -102,67 +102,67 @@ class ConductorManager:
 
     @rpc.call(since='1.0')
     async def get_boot_device(self, ctxt: Ctx, node_id: str) -> dict:
-        return await management.get_boot_device(self.res, node_id)
+        return await management.get_boot_device(self.env, node_id)
 
     @rpc.call(since='1.0')
     async def set_boot_device(self, ctxt: Ctx, node_id: str, device: str,
                               persistent: bool = False) -> None:
-        await management.set_boot_device(self.res, node_id, device, persistent)
+        await management.set_boot_device(self.env, node_id, device, persistent)
 
     @rpc.call(since='1.0')
     async def get_supported_boot_devices(self, ctxt: Ctx, node_id: str) -> list[str]:
-        return await management.get_supported_boot_devices(self.res, node_id)
+        return await management.get_supported_boot_devices(self.env, node_id)
 
     # -- 1.1: management, console, VIFs, traits ------------------------------------------
     @rpc.call(since='1.1')
     async def inject_nmi(self, ctxt: Ctx, node_id: str) -> None:
-        await management.inject_nmi(self.res, node_id)
+        await management.inject_nmi(self.env, node_id)
 
     @rpc.call(since='1.1')
     async def get_supported_indicators(self, ctxt: Ctx, node_id: str) -> dict:
-        return await management.get_supported_indicators(self.res, node_id)
+        return await management.get_supported_indicators(self.env, node_id)
 
     @rpc.call(since='1.1')
     async def get_indicator_state(self, ctxt: Ctx, node_id: str, component: str,
                                   indicator: str) -> str:
-        return await management.get_indicator_state(self.res, node_id, component, indicator)
+        return await management.get_indicator_state(self.env, node_id, component, indicator)
 
     @rpc.call(since='1.1')
     async def set_indicator_state(self, ctxt: Ctx, node_id: str, component: str,
                                   indicator: str, state: str) -> None:
-        await management.set_indicator_state(self.res, node_id, component, indicator, state)
+        await management.set_indicator_state(self.env, node_id, component, indicator, state)
 
     @rpc.call(since='1.1')
     async def set_console_mode(self, ctxt: Ctx, node_id: str, enabled: bool) -> None:
-        await console.set_console_mode(self.res, node_id, enabled)
+        await console.set_console_mode(self.env, node_id, enabled)
 
     @rpc.call(since='1.1')
     async def get_console_information(self, ctxt: Ctx, node_id: str) -> dict:
-        return await console.get_console_information(self.res, node_id)
+        return await console.get_console_information(self.env, node_id)
 
     @rpc.call(since='1.1')
     async def vif_list(self, ctxt: Ctx, node_id: str) -> list[dict]:
-        return await vifs.vif_list(self.res, node_id)
+        return await vifs.vif_list(self.env, node_id)
 
     @rpc.call(since='1.1')
     async def vif_attach(self, ctxt: Ctx, node_id: str, vif_info: dict) -> None:
-        await vifs.vif_attach(self.res, node_id, vif_info)
+        await vifs.vif_attach(self.env, node_id, vif_info)
 
     @rpc.call(since='1.1')
     async def vif_detach(self, ctxt: Ctx, node_id: str, vif_id: str) -> None:
-        await vifs.vif_detach(self.res, node_id, vif_id)
+        await vifs.vif_detach(self.env, node_id, vif_id)
 
     @rpc.call(since='1.1')
     async def add_node_traits(self, ctxt: Ctx, node_id: str, traits: list[str],
                               replace: bool = False) -> None:
-        await _traits.add_node_traits(self.res, node_id, traits, replace)
+        await _traits.add_node_traits(self.env, node_id, traits, replace)
 
     @rpc.call(since='1.1')
     async def remove_node_traits(self, ctxt: Ctx, node_id: str,
                                  traits: list[str] | None = None) -> None:
-        await _traits.remove_node_traits(self.res, node_id, traits)
+        await _traits.remove_node_traits(self.env, node_id, traits)
 
     @rpc.call(since='1.1')
     async def set_target_raid_config(self, ctxt: Ctx, node_id: str,
                                      target_raid_config: dict) -> None:
-        await raid.set_target_raid_config(self.res, node_id, target_raid_config)
+        await raid.set_target_raid_config(self.env, node_id, target_raid_config)

@@ -43,39 +43,39 @@ LOG = logging.getLogger(__name__)
 _REPEATS = log_limit.RepeatLimiter(interval=60.0)
 
 
-async def keepalive(res: ConductorEnv) -> None:
+async def keepalive(env: ConductorEnv) -> None:
     try:
-        await res.db.touch_conductor(res.host)
+        await env.db.touch_conductor(env.host)
     except exception.ConductorNotFound:
-        await res.db.register_conductor(res.host, list(res.drivers.hardware_types),
-                                        res.conf.conductor.conductor_group,
-                                        res.drivers.hardware_interfaces)
+        await env.db.register_conductor(env.host, list(env.drivers.hardware_types),
+                                        env.conf.conductor.conductor_group,
+                                        env.drivers.hardware_interfaces)
 
 
-async def _owned(res: ConductorEnv, nodes: list[models.Node]) -> list[models.Node]:
+async def _owned(env: ConductorEnv, nodes: list[models.Node]) -> list[models.Node]:
     owned = []
     for node in nodes:
-        if node.driver in res.drivers.hardware_types and await res.ring.owns(
-                res.host, node.uuid, node.driver, node.conductor_group):
+        if node.driver in env.drivers.hardware_types and await env.ring.owns(
+                env.host, node.uuid, node.driver, node.conductor_group):
             owned.append(node)
     return owned
 
 
-async def redrive_intents(res: ConductorEnv, min_age: float | None = None) -> int:
-    age = res.conf.conductor.intent_redrive_after if min_age is None else min_age
+async def redrive_intents(env: ConductorEnv, min_age: float | None = None) -> int:
+    age = env.conf.conductor.intent_redrive_after if min_age is None else min_age
     before = models.utcnow() - datetime.timedelta(seconds=age)
-    nodes = await res.db.list_nodes({'intent_before': before, 'reserved': False})
+    nodes = await env.db.list_nodes({'intent_before': before, 'reserved': False})
     started = 0
-    for node in await _owned(res, nodes):
-        if res.workers.busy >= res.workers.size:
+    for node in await _owned(env, nodes):
+        if env.workers.busy >= env.workers.size:
             # Counted as a refusal so that the next free worker re-drives the rest at once
             # instead of leaving them to the next periodic pass.
-            res.workers.refused += 1
+            env.workers.refused += 1
             break
         with request_context.bound(intent_acceptance.accepted_context(node.intent_args)):
             LOG.info('Starting accepted %s of node %s (its request message was not handled)',
                      node.intent, node.uuid)
-            started += await intent_runner.run_intent(res, node.id)
+            started += await intent_runner.run_intent(env, node.id)
     return started
 
 
@@ -86,37 +86,37 @@ def _allocation_owner(allocation_uuid: str, hosts: list[str]) -> str:
     return sorted(hosts)[digest % len(hosts)]
 
 
-async def redrive_allocations(res: ConductorEnv, min_age: float | None = None) -> int:
-    age = res.conf.conductor.intent_redrive_after if min_age is None else min_age
+async def redrive_allocations(env: ConductorEnv, min_age: float | None = None) -> int:
+    age = env.conf.conductor.intent_redrive_after if min_age is None else min_age
     before = models.utcnow() - datetime.timedelta(seconds=age)
-    pending = await res.db.list_resources(models.Allocation,
+    pending = await env.db.list_resources(models.Allocation,
                                           {'state': allocations.ALLOCATING})
     if not pending:
         return 0
-    live = [c.hostname for c in await res.db.get_online_conductors(
-        res.conf.conductor.heartbeat_timeout)] or [res.host]
+    live = [c.hostname for c in await env.db.get_online_conductors(
+        env.conf.conductor.heartbeat_timeout)] or [env.host]
     started = 0
     for alloc in pending:
         if (alloc.updated_at or alloc.created_at) > before:
             continue  # its cast is probably still on the way
-        if _allocation_owner(alloc.uuid, live) != res.host:
+        if _allocation_owner(alloc.uuid, live) != env.host:
             continue
         LOG.info('Processing allocation %s (its request message was not handled)', alloc.uuid)
-        await allocations.do_allocate(res, alloc.uuid)
+        await allocations.do_allocate(env, alloc.uuid)
         started += 1
     return started
 
 
-async def check_deploy_timeouts(res: ConductorEnv) -> None:
-    timeout = res.conf.conductor.deploy_callback_timeout
+async def check_deploy_timeouts(env: ConductorEnv) -> None:
+    timeout = env.conf.conductor.deploy_callback_timeout
     if not timeout:
         return
     before = models.utcnow() - datetime.timedelta(seconds=timeout)
-    nodes = await res.db.list_nodes({'provision_state': states.DEPLOYWAIT,
+    nodes = await env.db.list_nodes({'provision_state': states.DEPLOYWAIT,
                                      'provision_updated_before': before, 'reserved': False})
-    for node in await _owned(res, nodes):
+    for node in await _owned(env, nodes):
         try:
-            async with acquire(res, node.id, purpose='deploy callback timeout') as task:
+            async with acquire(env, node.id, purpose='deploy callback timeout') as task:
                 n = task.node
                 if n.provision_state != states.DEPLOYWAIT or n.provision_updated_at >= before:
                     continue
@@ -130,26 +130,26 @@ async def check_deploy_timeouts(res: ConductorEnv) -> None:
             continue
 
 
-async def fail_orphans(res: ConductorEnv) -> None:
-    live = {c.hostname for c in await res.db.get_online_conductors(
-        res.conf.conductor.heartbeat_timeout)}
-    live.add(res.host)
-    for node in await res.db.list_nodes({'reserved': True}):
+async def fail_orphans(env: ConductorEnv) -> None:
+    live = {c.hostname for c in await env.db.get_online_conductors(
+        env.conf.conductor.heartbeat_timeout)}
+    live.add(env.host)
+    for node in await env.db.list_nodes({'reserved': True}):
         if node.reservation not in live:
             LOG.warning('Releasing lock on node %s held by dead conductor %s',
                         node.uuid, node.reservation)
             try:
-                await res.db.release_node(node.reservation, node.id)
+                await env.db.release_node(node.reservation, node.id)
             except exception.NodeNotLocked:
                 pass
     working = list(states.WORKING_STATES_FAIL_EVENT)
     # a node with an intent was accepted but not started yet (its working state is the
     # request's first transition, made by the API): the re-drive starts it, it is no orphan
-    nodes = await res.db.list_nodes({'provision_state_in': working, 'reserved': False,
+    nodes = await env.db.list_nodes({'provision_state_in': working, 'reserved': False,
                                      'intent': None})
-    for node in await _owned(res, nodes):
+    for node in await _owned(env, nodes):
         try:
-            async with acquire(res, node.id, purpose='orphan recovery') as task:
+            async with acquire(env, node.id, purpose='orphan recovery') as task:
                 state = task.node.provision_state
                 event = states.WORKING_STATES_FAIL_EVENT.get(state)
                 if event is None or task.node.intent:
@@ -157,7 +157,7 @@ async def fail_orphans(res: ConductorEnv) -> None:
                 await utils.fail_task(
                     task, event,
                     f'The conductor handling node {task.node.uuid} stopped or died while it '
-                    f'was "{state}"; the operation was aborted (recovered by {res.host}).',
+                    f'was "{state}"; the operation was aborted (recovered by {env.host}).',
                     target_power_state=None, **step_runner.step_clearing_values(task.node))
         except (exception.NodeLocked, exception.NodeNotFound):
             continue
@@ -173,29 +173,29 @@ class TakeOver:
     later than this conductor did (another clock, another process).
     """
 
-    def __init__(self, res: ConductorEnv):
-        self.res = res
+    def __init__(self, env: ConductorEnv):
+        self.env = env
         self.known: frozenset[str] = frozenset()
         self._passes_left = 0
 
     def remember(self) -> None:
         """Take the ring's current members as the known ones (at start-up)."""
-        self.known = self.res.ring.hosts
+        self.known = self.env.ring.hosts
 
     async def __call__(self) -> None:
-        res = self.res
-        await res.ring.refresh(force=True)
-        gone = self.known - res.ring.hosts
-        self.known = res.ring.hosts
+        env = self.env
+        await env.ring.refresh(force=True)
+        gone = self.known - env.ring.hosts
+        self.known = env.ring.hosts
         if gone:
             LOG.warning('Conductor(s) %s stopped heartbeating for more than %s s; %s takes '
                         'over their nodes', ', '.join(sorted(gone)),
-                        res.conf.conductor.heartbeat_timeout, res.host)
+                        env.conf.conductor.heartbeat_timeout, env.host)
             self._passes_left = 2
         if self._passes_left:
             self._passes_left -= 1
-            await fail_orphans(res)
-            await redrive_intents(res, min_age=0)
+            await fail_orphans(env)
+            await redrive_intents(env, min_age=0)
 
 
 async def run_forever(name: str, interval: float,
@@ -221,7 +221,7 @@ async def run_forever(name: str, interval: float,
                              'Periodic task %s failed', name, exc_info=e)
 
 
-async def recover_own_locks(res: ConductorEnv) -> int:
+async def recover_own_locks(env: ConductorEnv) -> int:
     """Recover nodes locked in this conductor's name with no task of this process running.
 
     A node with an accepted request not started yet (``intent``) only gets its lock back: the
@@ -229,12 +229,12 @@ async def recover_own_locks(res: ConductorEnv) -> int:
     """
     since = time.monotonic()
     recovered = 0
-    for node in await res.db.list_nodes({'reserved_by': res.host}):
-        if not res.held.orphaned(node, since):
+    for node in await env.db.list_nodes({'reserved_by': env.host}):
+        if not env.held.orphaned(node, since):
             continue
         recovered += 1
         try:
-            async with adopt_orphaned_lock(res, node, 'lock recovery') as task:
+            async with adopt_orphaned_lock(env, node, 'lock recovery') as task:
                 await _recover(task)
         except (exception.NodeStateChanged, exception.NodeNotFound):
             continue  # released or deleted meanwhile: nothing left to recover
@@ -242,7 +242,7 @@ async def recover_own_locks(res: ConductorEnv) -> int:
 
 
 async def _recover(task) -> None:
-    node, host = task.node, task.res.host
+    node, host = task.node, task.env.host
     state = node.provision_state
     if node.intent is not None:
         LOG.warning('Releasing the lock of node %s left by conductor %s before its accepted '

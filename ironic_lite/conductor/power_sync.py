@@ -35,8 +35,8 @@ class SyncResult:
 class PowerSync:
     """Keeps the per-node failure counts between passes (as upstream does, in memory)."""
 
-    def __init__(self, res: ConductorEnv):
-        self.res = res
+    def __init__(self, env: ConductorEnv):
+        self.env = env
         self.failures: dict[str, int] = {}
 
     def _eligible(self, node) -> bool:
@@ -46,13 +46,13 @@ class PowerSync:
                     or node.provision_state in states.WORKING_STATES_FAIL_EVENT)
 
     async def run_once(self) -> SyncResult:
-        res = self.res
+        env = self.env
         result = SyncResult()
-        nodes = await res.db.list_nodes({'maintenance': False, 'reserved': False})
-        mine = [n for n in nodes if self._eligible(n) and n.driver in res.drivers.hardware_types
-                and await res.ring.owns(res.host, n.uuid, n.driver, n.conductor_group)]
+        nodes = await env.db.list_nodes({'maintenance': False, 'reserved': False})
+        mine = [n for n in nodes if self._eligible(n) and n.driver in env.drivers.hardware_types
+                and await env.ring.owns(env.host, n.uuid, n.driver, n.conductor_group)]
         result.skipped = len(nodes) - len(mine)
-        sem = asyncio.Semaphore(res.conf.conductor.sync_power_state_workers)
+        sem = asyncio.Semaphore(env.conf.conductor.sync_power_state_workers)
 
         async def one(node) -> None:
             async with sem:
@@ -63,7 +63,7 @@ class PowerSync:
 
     async def _sync_node(self, node, result: SyncResult) -> None:
         try:
-            async with acquire(self.res, node.id, shared=True, purpose='power state sync') as task:
+            async with acquire(self.env, node.id, shared=True, purpose='power state sync') as task:
                 if not self._eligible(task.node):
                     result.skipped += 1
                     return
@@ -90,7 +90,7 @@ class PowerSync:
         if not self._eligible_locked(node):
             result.skipped += 1
             return
-        if node.power_state is None or not self.res.conf.conductor.force_power_state_during_sync:
+        if node.power_state is None or not self.env.conf.conductor.force_power_state_during_sync:
             LOG.warning('Node %s: power state recorded as %s, hardware says %s; recording '
                         'the hardware state', node.uuid, node.power_state, actual)
             await task.save(power_state=actual)
@@ -118,7 +118,7 @@ class PowerSync:
         count = self.failures.get(node.uuid, 0) + 1
         self.failures[node.uuid] = count
         result.failed += 1
-        limit = self.res.conf.conductor.power_state_sync_max_retries
+        limit = self.env.conf.conductor.power_state_sync_max_retries
         LOG.warning('Node %s: power sync failure %d of %d: %s', node.uuid, count, limit,
                     message)
         if count < limit:

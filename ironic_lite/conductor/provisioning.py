@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ironic_lite.common import states
+from ironic_lite.common import exception, states
 from ironic_lite.common.intent_acceptance import CLEARED
 from ironic_lite.conductor import cleaning, step_runner, utils
 
@@ -31,6 +31,11 @@ async def _verify(task) -> None:
     except Exception as e:
         await utils.fail_task(task, 'fail', utils.error_message('Verification', e))
         return
+    try:
+        await task.driver.bios.cache_bios_settings(task)
+    except Exception:   # as upstream: a BIOS that cannot be read does not fail verification
+        LOG.exception('Node %s: caching its BIOS settings failed; verification goes on',
+                      task.node.uuid)
     await task.process_event('done', extra={'power_state': power_state})
 
 
@@ -57,8 +62,32 @@ async def abort(task, **_: Any) -> None:
         await step_runner.clean_up_deploy(task)
 
 
+async def _inspect(task) -> None:
+    """inspecting → manageable with what the inspect interface found (upstream's
+    ``inspect_hardware``): power and inspect must validate; any failure → inspect failed."""
+    try:
+        utils.raise_if_invalid(await utils.validate_interfaces(task, ('power', 'inspect')))
+        new_state = await task.driver.inspect.inspect_hardware(task)
+    except Exception as e:
+        reason = e.kwargs['error'] if isinstance(e, exception.HardwareInspectionFailure) \
+            else str(e) or e.__class__.__name__
+        await utils.fail_task(task, 'fail', f'Failed to inspect hardware. Reason: {reason}')
+        return
+    if new_state == states.MANAGEABLE:
+        await task.process_event('done')
+    elif new_state == states.INSPECTWAIT:
+        await task.process_event('wait')
+    else:
+        await utils.fail_task(task, 'fail', 'Failed to inspect hardware. Reason: the inspect '
+                                            f'interface returned the unexpected state {new_state}')
+
+
+async def inspect(task, **_: Any) -> None:
+    await task.process_event('inspect', callback=_inspect, extra={**CLEARED})
+
+
 async def _finish_at_once(task) -> None:
-    """Inspect, adopt and service have no driver work in shipped drivers."""
+    """Adopt and service have no driver work in shipped drivers."""
     try:
         await task.driver.power.validate(task)
     except Exception as e:
@@ -73,7 +102,6 @@ def _simple(event: str):
     return handler
 
 
-inspect = _simple('inspect')
 adopt = _simple('adopt')
 service = _simple('service')
 

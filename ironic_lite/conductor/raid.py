@@ -13,8 +13,8 @@ from ironic_lite.conductor.task_manager import acquire
 from ironic_lite.drivers import base
 
 
-async def set_target_raid_config(res, node_id: str, target_raid_config: dict) -> None:
-    async with acquire(res, node_id, purpose='setting target RAID config') as task:
+async def set_target_raid_config(env, node_id: str, target_raid_config: dict) -> None:
+    async with acquire(env, node_id, purpose='setting target RAID config') as task:
         iface = base.get_interface(task, 'raid')
         if iface is None:
             raise exception.UnsupportedDriverExtension(driver=task.node.driver,

@@ -51,42 +51,42 @@ class ConductorService:
         self.host = conf.host
         drivers = DriverFactory(conf)
         workers = WorkerPool(conf.conductor.workers_pool_size, on_free=self._kick_redrive)
-        self.res = ConductorEnv(host=self.host, conf=conf, db=db, drivers=drivers,
+        self.env = ConductorEnv(host=self.host, conf=conf, db=db, drivers=drivers,
                              workers=workers, ring=ring or HashRingManager(db, conf))
-        self.manager = ConductorManager(self.res)
-        self.power_sync = PowerSync(self.res)
+        self.manager = ConductorManager(self.env)
+        self.power_sync = PowerSync(self.env)
         self._rpc = rpc.RPCServer(conf, self.host, self.manager)
         self._periodic_tasks: list[asyncio.Task] = []
         self._background: set[asyncio.Task] = set()
 
     async def start(self) -> None:
-        res = self.res
-        cleared = await res.db.clear_node_reservations_for_conductor(self.host)
+        env = self.env
+        cleared = await env.db.clear_node_reservations_for_conductor(self.host)
         if cleared:
             LOG.warning('Released %d node locks left by a previous run of %s', cleared,
                         self.host)
-        await res.db.register_conductor(self.host, list(res.drivers.hardware_types),
+        await env.db.register_conductor(self.host, list(env.drivers.hardware_types),
                                         self.conf.conductor.conductor_group,
-                                        res.drivers.hardware_interfaces)
-        await res.ring.refresh(force=True)
-        take_over = periodics.TakeOver(res)
+                                        env.drivers.hardware_interfaces)
+        await env.ring.refresh(force=True)
+        take_over = periodics.TakeOver(env)
         take_over.remember()
-        await periodics.fail_orphans(res)
+        await periodics.fail_orphans(env)
         await self._rpc.start()
         cond = self.conf.conductor
         redrive_period, redrive_age = redrive_schedule(self.conf)
         schedule = [
-            ('keepalive', cond.heartbeat_interval, partial(periodics.keepalive, res)),
+            ('keepalive', cond.heartbeat_interval, partial(periodics.keepalive, env)),
             ('redrive_intents', redrive_period,
-             partial(periodics.redrive_intents, res, min_age=redrive_age)),
+             partial(periodics.redrive_intents, env, min_age=redrive_age)),
             ('redrive_allocations', redrive_period,
-             partial(periodics.redrive_allocations, res, min_age=redrive_age)),
+             partial(periodics.redrive_allocations, env, min_age=redrive_age)),
             ('check_deploy_timeouts', cond.check_provision_state_interval,
-             partial(periodics.check_deploy_timeouts, res)),
+             partial(periodics.check_deploy_timeouts, env)),
             ('fail_orphans', cond.check_provision_state_interval,
-             partial(periodics.fail_orphans, res)),
+             partial(periodics.fail_orphans, env)),
             ('recover_own_locks', cond.check_provision_state_interval,
-             partial(periodics.recover_own_locks, res)),
+             partial(periodics.recover_own_locks, env)),
             ('take_over', cond.hash_ring_reset_interval, take_over),
         ]
         if cond.sync_power_state_interval > 0:
@@ -96,9 +96,9 @@ class ConductorService:
             asyncio.create_task(periodics.run_forever(name, interval, fn), name=name)
             for name, interval, fn in schedule]
         # Requests accepted while no conductor was running are started now.
-        self._spawn(periodics.redrive_intents(res, min_age=0))
+        self._spawn(periodics.redrive_intents(env, min_age=0))
         LOG.info('Conductor %s started with hardware types %s', self.host,
-                 ', '.join(res.drivers.hardware_types))
+                 ', '.join(env.drivers.hardware_types))
 
     def _spawn(self, coro) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -107,16 +107,16 @@ class ConductorService:
 
     def _kick_redrive(self) -> None:
         """A worker freed after a request was refused for lack of workers: start it now."""
-        self._spawn(periodics.redrive_intents(self.res, min_age=0))
+        self._spawn(periodics.redrive_intents(self.env, min_age=0))
 
     async def drain(self, timeout: float = 30) -> None:
         """Wait until no background work is left (for tests and benchmarks)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self.res.workers.busy or self._background or rpc.LOCAL_CASTS.pending:
+        while self.env.workers.busy or self._background or rpc.LOCAL_CASTS.pending:
             if loop.time() > deadline:
                 raise TimeoutError('conductor still busy')
-            pending = (self.res.workers.running | set(self._background)
+            pending = (self.env.workers.running | set(self._background)
                        | set(rpc.LOCAL_CASTS.tasks))
             if pending:
                 await asyncio.wait(pending, timeout=deadline - loop.time())
@@ -129,12 +129,12 @@ class ConductorService:
         await self._rpc.stop()
         for task in self._periodic_tasks:
             task.cancel()
-        await self.res.workers.shutdown(self.conf.conductor.graceful_shutdown_timeout)
+        await self.env.workers.shutdown(self.conf.conductor.graceful_shutdown_timeout)
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._periodic_tasks, *self._background,
                              return_exceptions=True)
-        await self.res.drivers.close()
-        await self.res.db.unregister_conductor(self.host)
-        await self.res.db.clear_node_reservations_for_conductor(self.host)
+        await self.env.drivers.close()
+        await self.env.db.unregister_conductor(self.host)
+        await self.env.db.clear_node_reservations_for_conductor(self.host)
         LOG.info('Conductor %s stopped', self.host)

@@ -139,10 +139,10 @@ async def deploy_templates(task) -> list[models.DeployTemplate]:
     """Deploy templates named like one of the node's instance traits."""
     if not (task.node.instance_info or {}).get('traits'):
         return []  # most deploys: no database round trip
-    traits = validate_instance_traits(task, await task.res.db.get_node_traits(task.node.id))
+    traits = validate_instance_traits(task, await task.env.db.get_node_traits(task.node.id))
     templates = []
     for name in sorted(set(traits)):
-        templates.extend(await task.res.db.list_resources(models.DeployTemplate,
+        templates.extend(await task.env.db.list_resources(models.DeployTemplate,
                                                           filters={'name': name}))
     return templates
 

@@ -2,12 +2,12 @@
 
 ::
 
-    async with acquire(res, node_id, purpose='node deployment') as task:
+    async with acquire(env, node_id, purpose='node deployment') as task:
         task.reserve_worker()
         await task.process_event('deploy', callback=do_deploy)
 
 ``TaskManager`` implements the drivers' task contract (:class:`ironic_lite.drivers.task.Task`):
-drivers see only that part of it; the rest (``res``, locks, ``accepted``) is the conductor's.
+drivers see only that part of it; the rest (``env``, locks, ``accepted``) is the conductor's.
 
 Exclusive locks are the node's ``reservation`` column, taken with a single compare-and-set
 statement and retried on NodeLocked (``[conductor]node_locked_retry_*``; *patient* tasks wait
@@ -18,7 +18,7 @@ every other exit from the ``async with`` block releases it.
 The end of a task — recording a failure, releasing the lock — is retried while the database is
 unreachable (``END_WRITE_RETRY_SECONDS``); a lock whose release still could not be written is
 left to the conductor's periodic ``recover_own_locks``, which finds locks held in this
-conductor's name that no task of this process holds (``res.held``).
+conductor's name that no task of this process holds (``env.held``).
 """
 from __future__ import annotations
 
@@ -66,30 +66,30 @@ async def retry_end_write(fn: Callable[..., Awaitable[Any]], *args: Any, **kwarg
     return await retrying(fn, *args, **kwargs)
 
 
-def acquire(res: ConductorEnv, node_id: int | str, *, shared: bool = False, purpose: str = '',
+def acquire(env: ConductorEnv, node_id: int | str, *, shared: bool = False, purpose: str = '',
             patient: bool = False, context: RequestContext | None = None) -> TaskManager:
     """A task on ``node_id`` (id, UUID or name); use as ``async with``."""
-    return TaskManager(res, node_id, shared=shared, purpose=purpose, patient=patient,
+    return TaskManager(env, node_id, shared=shared, purpose=purpose, patient=patient,
                        context=context)
 
 
-def adopt_orphaned_lock(res: ConductorEnv, node: models.Node, purpose: str) -> TaskManager:
+def adopt_orphaned_lock(env: ConductorEnv, node: models.Node, purpose: str) -> TaskManager:
     """A task over a lock the database shows in this conductor's name but that no task of
-    this process holds (``res.held.orphaned(node, …)`` was just checked, on this same tick of
+    this process holds (``env.held.orphaned(node, …)`` was just checked, on this same tick of
     the event loop). Its writes still require the reservation; it loads no driver."""
-    task = TaskManager(res, node.id, shared=False, purpose=purpose, patient=False,
+    task = TaskManager(env, node.id, shared=False, purpose=purpose, patient=False,
                        context=None)
     task.node = node
     task._adopted = True
     task._locked = True
-    res.held.add(node.id)
+    env.held.add(node.id)
     return task
 
 
 class TaskManager:
-    def __init__(self, res: ConductorEnv, node_id: int | str, *, shared: bool, purpose: str,
+    def __init__(self, env: ConductorEnv, node_id: int | str, *, shared: bool, purpose: str,
                  patient: bool, context: RequestContext | None):
-        self.res = res
+        self.env = env
         self.node_ident = node_id
         self.shared = shared
         self.purpose = purpose
@@ -109,11 +109,11 @@ class TaskManager:
 
     @property
     def conf(self) -> cfg.ConfigOpts:
-        return self.res.conf
+        return self.env.conf
 
     @property
     def db(self) -> AsyncConnection:
-        return self.res.db
+        return self.env.db
 
     @property
     def source_state(self) -> str:
@@ -127,11 +127,11 @@ class TaskManager:
         if self._adopted:
             return self
         if self.shared:
-            self.node, self.ports = await self.res.db.get_node_with_ports(self.node_ident)
+            self.node, self.ports = await self.env.db.get_node_with_ports(self.node_ident)
         else:
             await self._lock(self.node_ident)
         try:
-            self.driver = self.res.drivers.get_driver(self.node)
+            self.driver = self.env.drivers.get_driver(self.node)
         except BaseException:
             await self.release_resources()
             raise
@@ -149,19 +149,19 @@ class TaskManager:
 
     async def _lock(self, node_ident: int | str) -> None:
         retrying = lock_wait.retrying(
-            self.res.conf, tenacity.retry_if_exception_type(exception.NodeLocked),
+            self.env.conf, tenacity.retry_if_exception_type(exception.NodeLocked),
             patient=self.patient)
         # Counted as held from before the reservation is written: a reservation that commits
         # while its answer is lost is then orphaned, never mistaken for a live task's.
-        self.res.held.add(node_ident)
+        self.env.held.add(node_ident)
         try:
             async for attempt in retrying:
                 with attempt:
-                    self.node, self.ports = await self.res.db.reserve_node_with_ports(
-                        self.res.host, node_ident)
-            self.res.held.add(self.node.id)
+                    self.node, self.ports = await self.env.db.reserve_node_with_ports(
+                        self.env.host, node_ident)
+            self.env.held.add(self.node.id)
         finally:
-            self.res.held.discard(node_ident)
+            self.env.held.discard(node_ident)
         self._locked = True
         LOG.debug('Node %s locked for %s', self.node.uuid, self.purpose)
 
@@ -178,10 +178,10 @@ class TaskManager:
         if self._locked:
             self._locked = False
             try:
-                await retry_end_write(self.res.db.release_node, self.res.host, self.node.id)
+                await retry_end_write(self.env.db.release_node, self.env.host, self.node.id)
             except (exception.NodeNotLocked, exception.NodeNotFound):
                 LOG.warning('Node %s was not locked by %s on release', self.node.uuid,
-                            self.res.host)
+                            self.env.host)
             except Exception as e:
                 if not is_unavailable(e):
                     raise
@@ -189,8 +189,8 @@ class TaskManager:
                           'unreachable (%s); the periodic lock recovery will release it',
                           self.node.uuid, e.__class__.__name__)
             finally:
-                self.res.held.released(self.node.id)
-                self.res.held.discard(self.node.id)
+                self.env.held.released(self.node.id)
+                self.env.held.discard(self.node.id)
 
     # -- node updates -------------------------------------------------------------------
     async def save(self, **values: Any) -> models.Node:
@@ -198,8 +198,8 @@ class TaskManager:
         if self.shared:
             raise exception.IronicLiteException(
                 f'Cannot update node {self.node.uuid} under a shared lock ({self.purpose})')
-        self.node = await self.res.db.update_node(
-            self.node.id, values, expected={'reservation': self.res.host})
+        self.node = await self.env.db.update_node(
+            self.node.id, values, expected={'reservation': self.env.host})
         return self.node
 
     async def set_driver_internal_info(self, **items: Any) -> None:
@@ -255,7 +255,7 @@ class TaskManager:
     def reserve_worker(self) -> None:
         """Reserve a worker before changing state; raises NoFreeConductorWorker when full."""
         if self._slot is None:
-            self._slot = self.res.workers.reserve()
+            self._slot = self.env.workers.reserve()
 
     def spawn_after(self, fn: WorkerFn, *args: Any, **kwargs: Any) -> None:
         """Run ``fn(task, *args)`` in a worker once the ``async with`` block exits."""
@@ -290,7 +290,7 @@ class TaskManager:
                 return
             msg = (f'{self.purpose.capitalize()} of node {self.node.uuid} was interrupted '
                    f'in state "{self.node.provision_state}" because {why} '
-                   f'(conductor {self.res.host}).')
+                   f'(conductor {self.env.host}).')
             extra['last_error'] = msg
             extra.update(step_runner.step_clearing_values(self.node))
             await retry_end_write(self.process_event, event, extra=extra)

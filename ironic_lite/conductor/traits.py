@@ -17,10 +17,10 @@ def _check_count(node_uuid: str, count: int) -> None:
                 f'maximum number of traits per node ({count} vs. {MAX_TRAITS_PER_NODE})')
 
 
-async def add_node_traits(res, node_id: str, traits: list[str], replace: bool = False) -> None:
+async def add_node_traits(env, node_id: str, traits: list[str], replace: bool = False) -> None:
     """Add ``traits`` to the node, or with ``replace`` make them its only traits."""
-    async with acquire(res, node_id, purpose='add node traits') as task:
-        db = res.db
+    async with acquire(env, node_id, purpose='add node traits') as task:
+        db = env.db
         if replace:
             _check_count(task.node.uuid, len(set(traits)))
             await db.set_node_traits(task.node.id, traits)
@@ -30,10 +30,10 @@ async def add_node_traits(res, node_id: str, traits: list[str], replace: bool = 
             await db.add_node_traits(task.node.id, traits)
 
 
-async def remove_node_traits(res, node_id: str, traits: list[str] | None) -> None:
+async def remove_node_traits(env, node_id: str, traits: list[str] | None) -> None:
     """Remove the named traits (NodeTraitNotFound, 404, for one it lacks), or all."""
-    async with acquire(res, node_id, purpose='remove node traits') as task:
-        db = res.db
+    async with acquire(env, node_id, purpose='remove node traits') as task:
+        db = env.db
         if traits is None:
             await db.delete_node_traits(task.node.id)
             return

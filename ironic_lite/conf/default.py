@@ -28,7 +28,7 @@ _DEFAULT_IFACES: dict[str, list[str] | None] = {
 
 # fake-hardware's interfaces: all the all-in-one loads by default (importing no other driver
 # keeps its memory small).
-_FAKE_IFACES: dict[str, list[str]] = {
+FAKE_INTERFACES: dict[str, list[str]] = {
     'boot': ['fake'],
     'deploy': ['fake'],
     'management': ['fake'],
@@ -53,7 +53,7 @@ def embedded_driver_defaults(
     else."""
     only_fake = set(hardware_types) <= {'fake-hardware'}
     out: dict[str, list[str] | None] = {'enabled_hardware_types': list(hardware_types)}
-    for itype, fakes in _FAKE_IFACES.items():
+    for itype, fakes in FAKE_INTERFACES.items():
         upstream = _DEFAULT_IFACES[itype]
         if only_fake:
             value: list[str] | None = fakes

@@ -342,8 +342,31 @@ class NetworkInterface(BaseInterface):
         """VifNotAttached when it is not attached to the node."""
 
 
+BIOS_SETTINGS_ARGSINFO = {
+    'settings': {'description': 'List of BIOS settings, each a {"name": ..., "value": ...} '
+                                'object.', 'required': True},
+}
+
+
+def bios_settings(settings: Any) -> dict[str, str | None]:
+    """The ``settings`` argument of ``bios.apply_configuration`` as ``{name: value}``
+    (values as strings, as the node's cached BIOS settings); InvalidParameterValue if
+    malformed."""
+    if not isinstance(settings, list) or not all(
+            isinstance(s, dict) and isinstance(s.get('name'), str) and s['name']
+            and set(s) <= {'name', 'value'} for s in settings):
+        raise exception.InvalidParameterValue(
+            err=f'BIOS settings must be a list of {{"name": ..., "value": ...}} objects, '
+                f'not {settings!r}')
+    return {s['name']: None if s.get('value') is None else str(s['value']) for s in settings}
+
+
 class BIOSInterface(BaseInterface):
     interface_type = 'bios'
+
+    async def cache_bios_settings(self, task: Task) -> None:
+        """Store the machine's current BIOS settings as the node's (upstream's
+        ``cache_bios_settings``, run when a node is verified). Default: nothing to read."""
 
 
 _RAID_APPLY_ARGSINFO = {

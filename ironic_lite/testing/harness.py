@@ -57,7 +57,7 @@ class Harness:
         migration.upgrade(self.db.sync)
         self.service = ConductorService(CONF, self.db)
         await self.service.start()
-        app = create_app(CONF, self.db, ConductorAPI(CONF, self.service.res.ring))
+        app = create_app(CONF, self.db, ConductorAPI(CONF, self.service.env.ring))
         server = TestServer(app)
         # the production server's settings (aiohttp's TestServer takes them here only)
         await server.start_server(**limits.server_settings(CONF))
@@ -66,8 +66,8 @@ class Harness:
         return self
 
     @property
-    def res(self):
-        return self.service.res
+    def env(self):
+        return self.service.env
 
     @property
     def url(self) -> str:
@@ -79,11 +79,11 @@ class Harness:
 
     async def run_periodics(self) -> None:
         """One pass of every periodic task (what the timers would do), then drain."""
-        await periodics.redrive_intents(self.res)
-        await periodics.redrive_allocations(self.res)
-        await periodics.check_deploy_timeouts(self.res)
-        await periodics.fail_orphans(self.res)
-        await periodics.recover_own_locks(self.res)
+        await periodics.redrive_intents(self.env)
+        await periodics.redrive_allocations(self.env)
+        await periodics.check_deploy_timeouts(self.env)
+        await periodics.fail_orphans(self.env)
+        await periodics.recover_own_locks(self.env)
         await self.drain()
 
     async def request(self, method: str, path: str, json: Any = None,

@@ -31,12 +31,20 @@ READY_PATH = '/redfish/v1/'
 SYSTEMS_PATH = '/redfish/v1/Systems'
 
 
-def fake_system(index: int, power_state: str = 'Off') -> dict[str, Any]:
-    """One system of the fake driver: a stable uuid, a name, one NIC with a stable MAC."""
-    return {'uuid': str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f'redfish-fake-{index}')),
-            'name': f'fake-{index}', 'power_state': power_state,
-            'nics': [{'mac': f'52:54:00:{index >> 16 & 0xff:02x}:{index >> 8 & 0xff:02x}:'
-                             f'{index & 0xff:02x}', 'ip': '192.0.2.1'}]}
+def fake_system(index: int, power_state: str = 'Off',
+                hardware: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One system of the fake driver: a stable uuid, a name, one NIC with a stable MAC.
+
+    ``hardware`` (``{'sockets': 2, 'threads_per_cpu': 4, 'memory_gib': 16,
+    'disks_gib': [100, 20]}``) gives it processors, memory and disks
+    (:mod:`ironic_lite.testing.redfish_emulator`); extra NICs go in ``nics`` afterwards."""
+    system = {'uuid': str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f'redfish-fake-{index}')),
+              'name': f'fake-{index}', 'power_state': power_state,
+              'nics': [{'mac': f'52:54:00:{index >> 16 & 0xff:02x}:{index >> 8 & 0xff:02x}:'
+                               f'{index & 0xff:02x}', 'ip': '192.0.2.1'}]}
+    if hardware:
+        system['hardware'] = hardware
+    return system
 
 
 class RedfishEmulator:

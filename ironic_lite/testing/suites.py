@@ -22,25 +22,18 @@ from typing import Any
 
 import requests
 
+from ironic_lite.conf import default
 from ironic_lite.testing import aio, cluster, services
 from ironic_lite.testing.identity import FakeIdentity
 
 # Upstream's API test job enables fake-hardware with every fake interface, and ipmi (whose
 # tests switch a node's driver to it); the suites' own configs below say the same.
+_IPMI_INTERFACES: dict[str, list[str]] = {
+    'boot': ['pxe', 'ipxe'], 'deploy': ['direct', 'iscsi'],
+    'management': ['ipmitool'], 'power': ['ipmitool']}
 INTERFACES: dict[str, list[str]] = {
-    'boot': ['fake', 'pxe', 'ipxe'],
-    'deploy': ['fake', 'direct', 'iscsi'],
-    'management': ['fake', 'ipmitool'],
-    'power': ['fake', 'ipmitool'],
-    'vendor': ['fake', 'no-vendor'],
-    'bios': ['fake', 'no-bios'],
-    'console': ['fake', 'no-console'],
-    'network': ['noop', 'flat'],
-    'rescue': ['fake', 'no-rescue'],
-    'storage': ['fake', 'noop'],
-    'raid': ['fake', 'no-raid'],
-    'inspect': ['fake', 'no-inspect'],
-}
+    itype: fakes + _IPMI_INTERFACES.get(itype, [])
+    for itype, fakes in default.FAKE_INTERFACES.items()}
 HARDWARE_TYPES = ['fake-hardware', 'ipmi']
 
 # Per-test deadline for both suites (oslotest's default of 5 s is meant for unit tests; the

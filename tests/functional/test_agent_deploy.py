@@ -179,7 +179,7 @@ async def test_direct_deploy_of_an_ipmi_node_then_undeploy(h, images, fleet, tmp
     # the ramdisk's token died with it (a new ramdisk must look up again)
     assert 'agent_secret_token' not in (await h.db.get_node(node['uuid'])).driver_internal_info
     # nothing of the deploy ramdisk is left
-    assert not os.path.exists(os.path.join(h.res.conf.pxe.tftp_root, node['uuid']))
+    assert not os.path.exists(os.path.join(h.env.conf.pxe.tftp_root, node['uuid']))
 
     resp = await api.provision(h, node['uuid'], 'deleted')
     assert resp.status == 202, await resp.text()
@@ -212,14 +212,14 @@ async def test_qcow2_image_is_written_raw(h, images, fleet, tmp_path, source):
     assert read(agent.disk_path) == RAW
     image_info = agent.commands[0]['command_params']['image_info']
     if source == 'local':   # the conductor converted and served it from [deploy]http_url
-        assert image_info['urls'] == [f"{h.res.conf.deploy.http_url}/agent_images/"
+        assert image_info['urls'] == [f"{h.env.conf.deploy.http_url}/agent_images/"
                                       f"{node['uuid']}"]
         assert image_info['disk_format'] == 'raw'
         assert image_info['os_hash_value'] == sha256(RAW)
         progress = node['driver_internal_info']['image_download_progress']['instance_image']
         assert progress['bytes'] > 0  # the download was visible on the node
         # the served copy goes once the deploy is done
-        assert not os.path.exists(os.path.join(h.res.conf.deploy.http_root, 'agent_images',
+        assert not os.path.exists(os.path.join(h.env.conf.deploy.http_root, 'agent_images',
                                                node['uuid']))
 
 

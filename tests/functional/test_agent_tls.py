@@ -236,7 +236,7 @@ async def test_ssl_contexts_are_cached_per_ca_and_bad_cas_are_clear(h, tmp_path)
     node_id = (await h.db.get_node(node['uuid'])).id
     db_node = await h.db.update_node(node_id, {'driver_internal_info': {
         'agent_url': 'https://127.0.0.1:9', 'agent_verify_ca': pem}})
-    client = agent_client.AgentClient(h.res.conf)
+    client = agent_client.AgentClient(h.env.conf)
     first, what = await client._tls(db_node, 'https://127.0.0.1:9/v1/commands/')
     again, _ = await client._tls(db_node, 'https://127.0.0.1:9/v1/commands/')
     assert first is again and 'agent_verify_ca' in what

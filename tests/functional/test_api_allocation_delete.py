@@ -127,6 +127,6 @@ async def test_stale_processing_never_touches_a_newer_allocation(harness):
     await harness.db.update_resource(models.Allocation, fresh.id, {'state': 'allocating'})
     stale.id = fresh.id  # what a reused id looks like to the stale processing
     stale.state = 'allocating'
-    await allocations._fail(harness.res, stale, 'stale outcome')
+    await allocations._fail(harness.env, stale, 'stale outcome')
     shown = await ok(await harness.request('GET', f'/v1/allocations/{second["uuid"]}'))
     assert shown['last_error'] != 'stale outcome', shown

@@ -67,11 +67,11 @@ async def test_accepted_request_is_no_orphan(harness, deploys):
     node = await api.available_node(harness)
     await _accept_without_cast(harness, node['uuid'], 'deploy',
                                age=datetime.timedelta(seconds=0))
-    await periodics.fail_orphans(harness.res)
+    await periodics.fail_orphans(harness.env)
     stored = await harness.db.get_node(node['uuid'])
     assert (stored.provision_state, stored.intent, stored.last_error) == (
         'deploying', 'deploy', None)
-    await periodics.redrive_intents(harness.res, min_age=0)
+    await periodics.redrive_intents(harness.env, min_age=0)
     await harness.drain()
     n = await api.get_node(harness, node['uuid'])
     assert (n['provision_state'], n['last_error']) == ('active', None), n

@@ -63,7 +63,7 @@ async def test_database_outage_is_503_and_one_line_per_kind(pg_url, caplog):
         # a periodic task failing every period during the outage: one line, no traceback
         task_name = 'redrive_intents (outage test)'
         task = asyncio.create_task(periodics.run_forever(
-            task_name, 0.01, functools.partial(periodics.redrive_intents, h.res)))
+            task_name, 0.01, functools.partial(periodics.redrive_intents, h.env)))
         try:
             async with asyncio.timeout(DEADLINE_S):
                 while periodics._REPEATS._seen.get((task_name, 'db'), (0, 0))[1] < 3:

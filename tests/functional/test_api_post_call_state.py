@@ -31,7 +31,7 @@ def held_casts(monkeypatch):
 
 async def _start_held(h) -> None:
     """What a conductor's re-drive does with accepted requests whose cast did not arrive."""
-    await periodics.redrive_intents(h.res, min_age=0)
+    await periodics.redrive_intents(h.env, min_age=0)
     await h.drain()
 
 

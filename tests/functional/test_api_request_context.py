@@ -63,7 +63,7 @@ async def test_a_redriven_intent_keeps_its_request_context(harness, caplog):
         rpc._LOCAL_SERVERS[harness.host] = server
     assert (await api.get_node(harness, node['uuid']))['provision_state'] == 'deploying'
     assert not _work_lines(caplog, node['uuid'])
-    await periodics.redrive_intents(harness.res, min_age=0)
+    await periodics.redrive_intents(harness.env, min_age=0)
     await harness.drain()
     assert (await api.get_node(harness, node['uuid']))['provision_state'] == 'active'
     lines = _work_lines(caplog, node['uuid'])
@@ -74,7 +74,7 @@ async def test_a_redriven_intent_keeps_its_request_context(harness, caplog):
 
 async def test_an_unknown_or_removed_method_is_refused(harness):
     """What a 1.2 API would get for RPCs removed in 1.3 (none ever called them)."""
-    client = rpc.RPCClient(harness.res.conf, '1.3', None)
+    client = rpc.RPCClient(harness.env.conf, '1.3', None)
     node = await api.available_node(harness)
     for method in ('get_node_with_token', 'continue_node_deploy'):
         try:

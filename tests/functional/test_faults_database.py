@@ -100,10 +100,10 @@ async def test_outage_longer_than_the_retries_is_recovered_by_the_periodic(pg_ur
             await asyncio.sleep(0.05)
         with faults.pg_outage(pg_url):
             await h.service.drain(timeout=30)  # the worker ended, giving up on its writes
-        assert not h.res.workers.busy
+        assert not h.env.workers.busy
         left = await _retrying_db(h.db.get_node, node.id)
         assert left.reservation == h.host and left.provision_state == states.DEPLOYING
-        assert await periodics.recover_own_locks(h.res) == 1
+        assert await periodics.recover_own_locks(h.env) == 1
         node = await h.db.get_node(node.id)
         assert node.reservation is None and node.provision_state == states.DEPLOYFAIL
         assert 'database was unreachable' in node.last_error

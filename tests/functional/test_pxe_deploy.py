@@ -57,7 +57,7 @@ async def h(sqlite_url, tmp_path):
 
 
 def root(h, iface: str) -> str:
-    conf = h.res.conf
+    conf = h.env.conf
     return conf.deploy.http_root if iface == 'ipxe' else conf.pxe.tftp_root
 
 
@@ -67,15 +67,15 @@ def mac_link(h, iface: str, mac: str) -> str:
 
 
 def host_file(h, mac: str) -> str:
-    return os.path.join(h.res.conf.dnsmasq.dhcp_hostsdir, f'ironic-{mac}.conf')
+    return os.path.join(h.env.conf.dnsmasq.dhcp_hostsdir, f'ironic-{mac}.conf')
 
 
 def opts_file(h, node_uuid: str) -> str:
-    return os.path.join(h.res.conf.dnsmasq.dhcp_optsdir, f'ironic-{node_uuid}.conf')
+    return os.path.join(h.env.conf.dnsmasq.dhcp_optsdir, f'ironic-{node_uuid}.conf')
 
 
 def master(h, href: str) -> str:
-    return os.path.join(h.res.conf.pxe.tftp_master_path, image_cache.master_key(href, False))
+    return os.path.join(h.env.conf.pxe.tftp_master_path, image_cache.master_key(href, False))
 
 
 def read(path: str) -> bytes:
@@ -150,7 +150,7 @@ async def test_deploy_produces_boot_files_and_undeploy_removes_them(h, images, i
         assert f'tag:{tag},tag:ipxe,67,{HTTP_URL}/boot.ipxe' in opts
     else:
         assert f'tag:{tag},67,pxelinux.0' in opts
-        assert f'tag:{tag},210,{h.res.conf.pxe.tftp_root}/' in opts
+        assert f'tag:{tag},210,{h.env.conf.pxe.tftp_root}/' in opts
     assert f'tag:{tag},option:server-ip-address,{TFTP_SERVER}' in opts
     # images: hard links of the masters, the bytes the server serves
     for label, href in (('deploy_kernel', KERNEL), ('deploy_ramdisk', RAMDISK)):

@@ -128,7 +128,7 @@ async def test_ipxe_direct_deploy_of_a_redfish_node_then_undeploy(h, images, bmc
     booted = bmc.system(system)
     assert booted['PowerState'] == 'On'
     assert booted['Boot']['BootSourceOverrideTarget'] == 'Pxe'
-    assert os.path.exists(os.path.join(h.res.conf.deploy.http_root, 'pxelinux.cfg',
+    assert os.path.exists(os.path.join(h.env.conf.deploy.http_root, 'pxelinux.cfg',
                                        mac.replace(':', '-')))
     await agent.start()
     node = await wait_for_state(h, uuid, ('active', 'deploy failed'))
@@ -140,7 +140,7 @@ async def test_ipxe_direct_deploy_of_a_redfish_node_then_undeploy(h, images, bmc
     booted = bmc.system(system)
     assert booted['PowerState'] == 'On'
     assert booted['Boot']['BootSourceOverrideTarget'] == 'Hdd'     # local boot from now on
-    assert not os.path.exists(os.path.join(h.res.conf.deploy.http_root, uuid))
+    assert not os.path.exists(os.path.join(h.env.conf.deploy.http_root, uuid))
 
     resp = await api.provision(h, uuid, 'deleted')
     assert resp.status == 202, await resp.text()
@@ -171,7 +171,7 @@ async def test_deploy_with_a_changed_bmc_password_fails_clearly(h, images, bmc):
     node = await wait_for_state(h, uuid, ('deploy failed', 'active', 'wait call-back'))
     assert node['provision_state'] == 'deploy failed', node
     assert 'access denied' in node['last_error'] and bmc.url in node['last_error'], node
-    assert not os.path.exists(os.path.join(h.res.conf.deploy.http_root, uuid))
+    assert not os.path.exists(os.path.join(h.env.conf.deploy.http_root, uuid))
 
 
 def iso_files(path: str) -> dict[str, bytes]:
@@ -215,8 +215,8 @@ async def test_virtual_media_direct_deploy_then_undeploy(h, images, bmc, tmp_pat
     assert resp.status == 202, await resp.text()
     node = await wait_for_state(h, uuid, ('wait call-back', 'deploy failed', 'active'))
     assert node['provision_state'] == 'wait call-back', node['last_error']
-    iso_path = os.path.join(h.res.conf.deploy.http_root, uuid, 'boot.iso')
-    iso_url = f"{h.res.conf.deploy.http_url}/{uuid}/boot.iso"
+    iso_path = os.path.join(h.env.conf.deploy.http_root, uuid, 'boot.iso')
+    iso_url = f"{h.env.conf.deploy.http_url}/{uuid}/boot.iso"
     cd = bmc.virtual_cd(system)
     assert (cd['Image'], cd['Inserted']) == (iso_url, True), cd   # the BMC downloaded it
     booted = bmc.system(system)

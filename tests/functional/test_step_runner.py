@@ -11,6 +11,7 @@ import pytest
 
 from ironic_lite.common import exception
 from ironic_lite.conductor.task_manager import acquire
+from ironic_lite.drivers import base
 from ironic_lite.drivers.modules import fake
 from tests.functional import api_helpers as api
 from tests.functional.test_steps import assert_steps_cleared, node_with_traits, template
@@ -49,7 +50,7 @@ def shape(node: dict) -> dict:
 
 def step_error() -> str:
     with pytest.raises(exception.InvalidParameterValue) as err:
-        fake._bios_settings(BAD_SETTINGS)
+        base.bios_settings(BAD_SETTINGS)
     return str(err.value)
 
 
@@ -95,7 +96,7 @@ async def test_a_step_returning_an_unexpected_value_fails_either_kind(harness, m
 
 async def test_steps_resume_only_in_a_step_operation(harness):
     node = await api.available_node(harness)
-    async with acquire(harness.res, node['uuid'], purpose='test') as task:
+    async with acquire(harness.env, node['uuid'], purpose='test') as task:
         with pytest.raises(exception.InvalidStateRequested, match='resume steps'):
             await task.resume_steps()
     assert (await api.get_node(harness, node['uuid']))['provision_state'] == 'available'

@@ -108,7 +108,7 @@ async def test_api_answers_503_when_no_conductor_is_alive(harness):
     resp = await harness.request('POST', '/v1/nodes', json={'driver': 'fake-hardware'})
     node = await resp.json()
     await harness.db.unregister_conductor(harness.host)
-    await harness.res.ring.refresh(force=True)
+    await harness.env.ring.refresh(force=True)
     resp = await harness.request('PUT', f'/v1/nodes/{node["uuid"]}/states/provision',
                                  json={'target': 'manage'})
     assert resp.status == 503, await resp.text()

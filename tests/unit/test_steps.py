@@ -62,7 +62,7 @@ def test_interfaces_declare_their_steps():
     assert set(bios) == {'apply_configuration', 'factory_reset'}
     assert bios['apply_configuration'] == {
         'step': 'apply_configuration', 'interface': 'bios', 'priority': 0, 'abortable': False,
-        'requires_ramdisk': True, 'argsinfo': fake._BIOS_SETTINGS_ARGSINFO}
+        'requires_ramdisk': True, 'argsinfo': base.BIOS_SETTINGS_ARGSINFO}
     assert {s['step'] for s in fake.FakeBIOS().get_deploy_steps(None)} == set(bios)
     raid = fake.FakeRAID()
     assert {s['step'] for s in raid.get_clean_steps(None)} == {'create_configuration',
@@ -102,7 +102,7 @@ def test_equal_priorities_are_ordered_by_interface_as_upstream():
 # -- deploy steps ------------------------------------------------------------------------
 async def test_deploy_steps_without_templates_are_the_core_step(h):
     n = await node(h)
-    async with acquire(h.res, n.id, purpose='test') as task:
+    async with acquire(h.env, n.id, purpose='test') as task:
         assert ids(await steps.all_deploy_steps(task)) == [CORE]
 
 
@@ -114,7 +114,7 @@ async def test_template_steps_merge_with_the_driver_steps(h):
                     CUSTOM_UNUSED=[('bios', 'nonexistent', 1, {})])
     n = await node(h, traits=['CUSTOM_A', 'CUSTOM_B', 'CUSTOM_UNUSED'],
                    instance_traits=['CUSTOM_A', 'CUSTOM_B'], raid_interface='fake')
-    async with acquire(h.res, n.id, purpose='test') as task:
+    async with acquire(h.env, n.id, purpose='test') as task:
         result = await steps.all_deploy_steps(task)
         # same priority: deploy before bios before raid; the priority 0 step is left out
         assert ids(result) == [CORE, ('bios', 'apply_configuration', 100),
@@ -125,7 +125,7 @@ async def test_template_steps_merge_with_the_driver_steps(h):
 async def test_a_template_disables_the_core_step(h):
     await templates(h, CUSTOM_A=[('deploy', 'deploy', 0, {}), ('bios', 'factory_reset', 5, {})])
     n = await node(h, traits=['CUSTOM_A'])
-    async with acquire(h.res, n.id, purpose='test') as task:
+    async with acquire(h.env, n.id, purpose='test') as task:
         assert ids(await steps.all_deploy_steps(task)) == [('bios', 'factory_reset', 5)]
 
 
@@ -133,7 +133,7 @@ async def test_the_same_step_in_two_templates_is_refused(h):
     await templates(h, CUSTOM_A=[('bios', 'factory_reset', 5, {})],
                     CUSTOM_B=[('bios', 'factory_reset', 6, {})])
     n = await node(h, traits=['CUSTOM_A', 'CUSTOM_B'])
-    async with acquire(h.res, n.id, purpose='test') as task:
+    async with acquire(h.env, n.id, purpose='test') as task:
         with pytest.raises(exception.InvalidParameterValue,
                            match='Duplicate deploy steps for bios.factory_reset'):
             await steps.all_deploy_steps(task)
@@ -146,7 +146,7 @@ async def test_the_same_step_in_two_templates_is_refused(h):
 ])
 async def test_instance_traits_are_checked(h, instance_traits, message):
     n = await node(h, traits=['CUSTOM_A'], instance_traits=instance_traits)
-    async with acquire(h.res, n.id, purpose='test') as task:
+    async with acquire(h.env, n.id, purpose='test') as task:
         with pytest.raises(exception.InvalidParameterValue, match=message):
             await steps.validated_template_steps(task)
 
@@ -154,7 +154,7 @@ async def test_instance_traits_are_checked(h, instance_traits, message):
 # -- clean steps -------------------------------------------------------------------------
 async def test_automated_cleaning_of_fake_nodes_has_no_steps(h):
     n = await node(h, raid_interface='fake')
-    async with acquire(h.res, n.id, purpose='test') as task:
+    async with acquire(h.env, n.id, purpose='test') as task:
         assert await steps.set_node_cleaning_steps(task, None) == []
         assert task.node.driver_internal_info['clean_steps'] == []
 
@@ -164,7 +164,7 @@ async def test_manual_clean_steps_keep_the_users_order_with_the_drivers_flags(h)
     user = [{'interface': 'raid', 'step': 'delete_configuration'},
             {'interface': 'bios', 'step': 'apply_configuration',
              'args': {'settings': []}, 'priority': 99}]
-    async with acquire(h.res, n.id, purpose='test') as task:
+    async with acquire(h.env, n.id, purpose='test') as task:
         result = await steps.set_node_cleaning_steps(task, user)
     assert result == [
         {'interface': 'raid', 'step': 'delete_configuration', 'args': {}, 'abortable': False,
@@ -178,7 +178,7 @@ async def test_every_problem_of_manual_clean_steps_is_reported(h):
     n = await node(h, raid_interface='no-raid')
     user = [{'interface': 'raid', 'step': 'delete_configuration'},
             {'interface': 'bios', 'step': 'apply_configuration', 'args': {'x': 1}}]
-    async with acquire(h.res, n.id, purpose='test') as task:
+    async with acquire(h.env, n.id, purpose='test') as task:
         with pytest.raises(exception.InvalidParameterValue) as err:
             await steps.set_node_cleaning_steps(task, user)
     message = str(err.value)

@@ -100,7 +100,7 @@ class AgentDeploy(base.DeployInterface):
     def _agent_client(self, task: Task) -> agent_client.AgentClient:
         """This conductor's agent client (one per loaded interface, so per conductor)."""
         if self._agent is None:
-            self._agent = agent_client.AgentClient(task.res.conf)
+            self._agent = agent_client.AgentClient(task.conf)
         return self._agent
 
     async def close(self) -> None:

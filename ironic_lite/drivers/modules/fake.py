@@ -258,22 +258,6 @@ class FakeRescue(base.RescueInterface):
         return states.ACTIVE
 
 
-_BIOS_SETTINGS_ARGSINFO = {
-    'settings': {'description': 'List of BIOS settings, each a {"name": ..., "value": ...} '
-                                'object.', 'required': True},
-}
-
-
-def _bios_settings(settings: Any) -> dict[str, str | None]:
-    if not isinstance(settings, list) or not all(
-            isinstance(s, dict) and isinstance(s.get('name'), str) and s['name']
-            and set(s) <= {'name', 'value'} for s in settings):
-        raise exception.InvalidParameterValue(
-            err=f'BIOS settings must be a list of {{"name": ..., "value": ...}} objects, '
-                f'not {settings!r}')
-    return {s['name']: None if s.get('value') is None else str(s['value']) for s in settings}
-
-
 class FakeBIOS(base.BIOSInterface):
     """As upstream's fake: the applied settings become the node's cached BIOS settings
     (``GET /v1/nodes/{node}/bios``); a factory reset empties them."""
@@ -281,10 +265,10 @@ class FakeBIOS(base.BIOSInterface):
     async def validate(self, task) -> None:
         pass
 
-    @base.deploy_step(priority=0, argsinfo=_BIOS_SETTINGS_ARGSINFO)
-    @base.clean_step(priority=0, argsinfo=_BIOS_SETTINGS_ARGSINFO)
+    @base.deploy_step(priority=0, argsinfo=base.BIOS_SETTINGS_ARGSINFO)
+    @base.clean_step(priority=0, argsinfo=base.BIOS_SETTINGS_ARGSINFO)
     async def apply_configuration(self, task, settings: list) -> None:
-        wanted = _bios_settings(settings)
+        wanted = base.bios_settings(settings)
         await task.db.set_bios_settings(task.node.id, wanted)
 
     @base.deploy_step(priority=0)

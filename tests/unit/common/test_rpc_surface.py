@@ -13,7 +13,7 @@ from ironic_lite.common import rpc
 from ironic_lite.conductor.manager import ConductorManager
 from ironic_lite.rpcapi import conductor as rpcapi
 
-SURFACE = rpc.surface(ConductorManager(res=None))
+SURFACE = rpc.surface(ConductorManager(env=None))
 
 
 class _Recorder:

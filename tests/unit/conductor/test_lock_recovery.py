@@ -29,7 +29,7 @@ async def _locked_node(h, **values):
 async def test_orphaned_lock_in_working_state_fails_the_node(h):
     node = await _locked_node(h, provision_state=states.DEPLOYING,
                               target_provision_state=states.ACTIVE)
-    assert await periodics.recover_own_locks(h.res) == 1
+    assert await periodics.recover_own_locks(h.env) == 1
     node = await h.db.get_node(node.id)
     assert node.reservation is None
     assert node.provision_state == states.DEPLOYFAIL
@@ -40,7 +40,7 @@ async def test_orphaned_lock_in_working_state_fails_the_node(h):
 async def test_orphaned_lock_of_power_change_clears_the_target(h):
     node = await _locked_node(h, provision_state=states.AVAILABLE,
                               target_power_state='power on')
-    await periodics.recover_own_locks(h.res)
+    await periodics.recover_own_locks(h.env)
     node = await h.db.get_node(node.id)
     assert node.reservation is None and node.target_power_state is None
     assert node.provision_state == states.AVAILABLE and node.last_error
@@ -49,7 +49,7 @@ async def test_orphaned_lock_of_power_change_clears_the_target(h):
 async def test_accepted_request_not_started_keeps_its_intent(h):
     node = await _locked_node(h, provision_state=states.DEPLOYING,
                               target_provision_state=states.ACTIVE, intent='deploy')
-    await periodics.recover_own_locks(h.res)
+    await periodics.recover_own_locks(h.env)
     node = await h.db.get_node(node.id)
     assert node.reservation is None
     assert node.intent == 'deploy' and node.provision_state == states.DEPLOYING
@@ -59,8 +59,8 @@ async def test_accepted_request_not_started_keeps_its_intent(h):
 async def test_live_task_lock_is_left_alone(h):
     node = await h.db.create_node({'driver': 'fake-hardware',
                                    'provision_state': states.DEPLOYING})
-    async with acquire(h.res, node.uuid, purpose='live'):
-        assert await periodics.recover_own_locks(h.res) == 0
+    async with acquire(h.env, node.uuid, purpose='live'):
+        assert await periodics.recover_own_locks(h.env) == 0
         assert (await h.db.get_node(node.id)).reservation == h.host
     node = await h.db.get_node(node.id)
     assert node.reservation is None and node.provision_state == states.DEPLOYING
@@ -70,5 +70,5 @@ async def test_other_conductors_locks_are_not_ours(h):
     node = await h.db.create_node({'driver': 'fake-hardware',
                                    'provision_state': states.DEPLOYING})
     await h.db.reserve_node('someone-else', node.id)
-    assert await periodics.recover_own_locks(h.res) == 0
+    assert await periodics.recover_own_locks(h.env) == 0
     assert (await h.db.get_node(node.id)).reservation == 'someone-else'

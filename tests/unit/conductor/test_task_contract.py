@@ -42,11 +42,11 @@ async def test_a_live_task_has_every_member(sqlite_url):
     h = await Harness(sqlite_url).start()
     try:
         node = await h.db.create_node({'driver': 'fake-hardware', 'provision_state': 'available'})
-        async with acquire(h.res, node.id, purpose='contract') as task:
+        async with acquire(h.env, node.id, purpose='contract') as task:
             assert isinstance(task.node, models.Node)
             assert isinstance(task.ports, list)
             assert isinstance(task.driver, Driver)
-            assert task.conf is h.res.conf and task.db is h.res.db
+            assert task.conf is h.env.conf and task.db is h.env.db
             for name in DATA + PROPERTIES + METHODS:
                 assert hasattr(task, name), name
     finally:

@@ -31,7 +31,7 @@ async def _reservation(h, node):
 
 async def test_exclusive_lock_taken_and_released(h):
     node = await _node(h)
-    async with acquire(h.res, node.uuid, purpose='test') as task:
+    async with acquire(h.env, node.uuid, purpose='test') as task:
         assert task.node.reservation == h.host
         assert await _reservation(h, node) == h.host
         assert task.driver.power is not None
@@ -41,18 +41,18 @@ async def test_exclusive_lock_taken_and_released(h):
 async def test_lock_released_on_error(h):
     node = await _node(h)
     with pytest.raises(RuntimeError):
-        async with acquire(h.res, node.id, purpose='test'):
+        async with acquire(h.env, node.id, purpose='test'):
             raise RuntimeError('boom')
     assert await _reservation(h, node) is None
 
 
 async def test_second_exclusive_lock_fails_after_bounded_retries(h):
     node = await _node(h)
-    async with acquire(h.res, node.id, purpose='first'):
+    async with acquire(h.env, node.id, purpose='first'):
         with pytest.raises(exception.NodeLocked):
-            async with acquire(h.res, node.id, purpose='second'):
+            async with acquire(h.env, node.id, purpose='second'):
                 pass
-        async with acquire(h.res, node.id, shared=True, purpose='read') as shared:
+        async with acquire(h.env, node.id, shared=True, purpose='read') as shared:
             assert shared.node.reservation == h.host
             with pytest.raises(exception.IronicLiteException):
                 await shared.save(extra={'no': 'writes under a shared lock'})
@@ -63,10 +63,10 @@ async def test_patient_lock_waits_for_release(h):
     got_it = asyncio.Event()
 
     async def patient():
-        async with acquire(h.res, node.id, purpose='patient', patient=True):
+        async with acquire(h.env, node.id, purpose='patient', patient=True):
             got_it.set()
 
-    async with acquire(h.res, node.id, purpose='holder'):
+    async with acquire(h.env, node.id, purpose='holder'):
         waiter = asyncio.create_task(patient())
         await asyncio.sleep(0.05)  # several retry intervals pass while the lock is held
         assert not got_it.is_set()
@@ -85,7 +85,7 @@ async def test_worker_keeps_lock_until_it_ends(h):
         await proceed.wait()
         await task.save(extra={'done': True})
 
-    async with acquire(h.res, node.id, purpose='work') as task:
+    async with acquire(h.env, node.id, purpose='work') as task:
         task.spawn_after(work)
     await asyncio.wait_for(started.wait(), 5)
     assert await _reservation(h, node) == h.host
@@ -101,7 +101,7 @@ async def test_worker_crash_fails_node_and_releases(h):
     async def crash(task):
         raise ValueError('driver bug')
 
-    async with acquire(h.res, node.id, purpose='deployment') as task:
+    async with acquire(h.env, node.id, purpose='deployment') as task:
         await task.process_event('deploy', callback=crash)
     await h.drain()
     fresh = await h.db.get_node(node.id)
@@ -121,10 +121,10 @@ async def test_shutdown_fails_in_flight_work_and_releases_lock(h):
         started.set()
         await asyncio.Event().wait()
 
-    async with acquire(h.res, node.id, purpose='deployment') as task:
+    async with acquire(h.env, node.id, purpose='deployment') as task:
         await task.process_event('deploy', callback=forever)
     await asyncio.wait_for(started.wait(), 5)
-    await h.res.workers.shutdown(timeout=0)
+    await h.env.workers.shutdown(timeout=0)
     fresh = await h.db.get_node(node.id)
     assert fresh.reservation is None
     assert fresh.provision_state == states.DEPLOYFAIL
@@ -141,13 +141,13 @@ async def test_full_pool_keeps_intent_and_starts_it_when_a_worker_frees(h):
         await release.wait()
 
     for node in blockers:
-        async with acquire(h.res, node.id, purpose='block') as task:
+        async with acquire(h.env, node.id, purpose='block') as task:
             task.spawn_after(block)
-    assert h.res.workers.busy == 2
+    assert h.env.workers.busy == 2
     node = await _node(h)
     values, expected = intent_acceptance.acceptance(node, 'deploy', {})
     await h.db.update_node(node.id, values, expected)
-    assert not await intent_runner.run_intent(h.res, node.id)  # no free worker
+    assert not await intent_runner.run_intent(h.env, node.id)  # no free worker
     queued = await h.db.get_node(node.id)
     assert queued.intent == 'deploy' and queued.reservation is None
     release.set()
@@ -159,11 +159,11 @@ async def test_duplicate_cast_is_harmless(h):
     node = await _node(h)
     values, expected = intent_acceptance.acceptance(node, 'deploy', {})
     await h.db.update_node(node.id, values, expected)
-    assert await intent_runner.run_intent(h.res, node.id)
+    assert await intent_runner.run_intent(h.env, node.id)
     await h.drain()
     deployed = await h.db.get_node(node.id)
     assert deployed.provision_state == states.ACTIVE
-    assert not await intent_runner.run_intent(h.res, node.id)
+    assert not await intent_runner.run_intent(h.env, node.id)
     await h.drain()
     again = await h.db.get_node(node.id)
     assert again.provision_updated_at == deployed.provision_updated_at
@@ -171,7 +171,7 @@ async def test_duplicate_cast_is_harmless(h):
 
 async def test_save_refuses_after_lock_lost(h):
     node = await _node(h)
-    async with acquire(h.res, node.id, purpose='test') as task:
+    async with acquire(h.env, node.id, purpose='test') as task:
         await h.db.clear_node_reservations_for_conductor(h.host)  # e.g. an operator's fix
         with pytest.raises(exception.NodeStateChanged):
             await task.save(extra={'x': 1})

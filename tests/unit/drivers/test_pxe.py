@@ -60,7 +60,7 @@ async def make_node(h, images, iface='pxe', ports=(MAC,), state=states.DEPLOYING
 
 
 def task(h, node):
-    return acquire(h.res, node.id, purpose='test')
+    return acquire(h.env, node.id, purpose='test')
 
 
 def netboot_info(images) -> dict:
